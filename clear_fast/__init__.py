@@ -1,0 +1,34 @@
+"""clear_fast: one token budget, many LLM queries, spent where it buys the most accuracy.
+
+The public API lives here; every module behind it is private or documented
+in its own right. See README.md for the tour.
+"""
+
+from ._kernel import IMPLEMENTATION
+from .allocate import Allocation, allocate
+from .curves import SurgeCurves
+from .levels import LevelAllocation, allocate_levels
+from .pricing import best_response, breakeven_price, utility
+
+# --- estimation (fit, estimators) ---
+# --- workloads and evaluation ---
+# --- runtime (ledger, pacer) ---
+# --- model calls (providers, openai) ---
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IMPLEMENTATION",
+    "Allocation",
+    "LevelAllocation",
+    "SurgeCurves",
+    "allocate",
+    "allocate_levels",
+    "best_response",
+    "breakeven_price",
+    "utility",
+    # estimation
+    # workloads and evaluation
+    # runtime
+    # model calls
+]

@@ -1,0 +1,29 @@
+"""Chooses the implementation of the numerical kernel.
+
+The compiled extension ``clear_fast._solver`` is the default. Its pure-Python
+twin ``clear_fast._reference`` implements the same entry points slowly and
+obviously; it is used only when asked for with ``CLEAR_FAST_PUREPYTHON=1``.
+A missing extension is an error, never a silent slowdown.
+"""
+
+from __future__ import annotations
+
+import os
+
+PURE_PYTHON = os.environ.get("CLEAR_FAST_PUREPYTHON", "") not in ("", "0")
+
+if PURE_PYTHON:
+    from . import _reference as kernel
+else:
+    try:
+        from . import _solver as kernel  # type: ignore[no-redef]
+    except ImportError as error:  # pragma: no cover - depends on the build
+        raise ImportError(
+            "clear_fast's compiled kernel (clear_fast._solver) is not built or cannot be loaded: "
+            f"{error}. Install the package with `pip install .` (it needs a C compiler), or set "
+            "CLEAR_FAST_PUREPYTHON=1 to use the slow pure-Python kernel."
+        ) from error
+
+IMPLEMENTATION = "python" if PURE_PYTHON else "compiled"
+
+__all__ = ["kernel", "IMPLEMENTATION", "PURE_PYTHON"]
