@@ -1,0 +1,180 @@
+"""``clear-fast allocate INPUT --budget N``: per-query token caps for a table of queries."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import numpy as np
+
+from ._errors import CommandError
+from ._parser import debug_option, whole_number
+from .query_table import INPUT_FORMATS, QueryTable, read_query_table
+from .result_table import OUTPUT_FORMATS, output_format, write_rows
+from .model_profile import load_profile
+from .level_columns import level_names
+
+DESCRIPTION = """\
+Split one token budget across the queries in INPUT (CSV, JSON Lines, or Parquet
+when pyarrow is installed; - reads stdin) and write each query's cap.
+
+Columns (names are case-insensitive; unknown columns are ignored):
+  id          optional; row numbers 1..n when absent
+  tau         emergence threshold in tokens (required)
+  alpha, beta the curve's slope at onset and decay rate; may be left out when
+              --profile or --alpha/--beta give model-wide values
+  weight      optional value of the query (default 1)
+  min_tokens  optional smallest useful grant (default 0)
+  max_tokens  optional hard cap (empty = none)
+With --levels, instead: cost_<level> and utility_<level> for each effort level.
+
+Output columns: id, tokens (0 = abandoned), funded, breakeven_price, reason
+(with --levels: id, level, tokens, utility, funded, reason). The shadow price,
+utility, upper bound and gap are printed to stderr.
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``allocate`` and its options."""
+    parser = subparsers.add_parser(
+        "allocate",
+        parents=[debug_option()],
+        help="token caps for your own queries under one budget",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="queries file (.csv, .jsonl, .parquet), or - for stdin")
+    parser.add_argument("--budget", type=whole_number, required=True, metavar="N", help="total tokens for all queries")
+    parser.add_argument("--profile", metavar="MODEL.json", help="model profile written by `clear-fast fit`")
+    parser.add_argument("--alpha", type=float, help="alpha for rows without one (overrides the profile)")
+    parser.add_argument("--beta", type=float, help="beta for rows without one (overrides the profile)")
+    parser.add_argument(
+        "--form", choices=("surge", "cumulative"), help="utility form (default: the profile's, else surge)"
+    )
+    parser.add_argument("--levels", action="store_true", help="discrete effort levels: cost_<level>, utility_<level>")
+    parser.add_argument("--out", default="-", metavar="PATH", help="where to write the caps (default - = stdout)")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, help="output format (default: from --out's extension; csv on stdout)")
+    parser.add_argument("--input-format", choices=INPUT_FORMATS, help="input format (default: from INPUT's extension)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, allocate, write; print the certificate to stderr."""
+    if args.budget < 0:
+        raise CommandError(f"--budget must be a whole number of tokens >= 0, got {args.budget}; pass e.g. --budget 50000")
+    table_format = output_format(args.out, args.format)  # refuse a bad --out before any work
+    table = read_query_table(args.input, args.input_format)
+    ids = table.ids()
+    if args.levels:
+        columns, rows, summary = _allocate_levels(table, ids, args.budget)
+    else:
+        columns, rows, summary = _allocate_curves(table, ids, args)
+    write_rows(args.out, table_format, columns, rows)
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace) -> tuple[list[str], list[dict], str]:
+    import clear_fast as cf
+
+    if not table.has("tau"):
+        found = ", ".join(table.columns) or "none"
+        raise CommandError(
+            f"{table.source} has no `tau` column (columns found: {found}); name the threshold column `tau`, "
+            "or pass --levels for cost_<level>/utility_<level> columns"
+        )
+    profile = load_profile(args.profile) if args.profile else {}
+    alpha_default = args.alpha if args.alpha is not None else profile.get("alpha")
+    beta_default = args.beta if args.beta is not None else profile.get("beta")
+    form = args.form or profile.get("form") or "surge"
+    for name, value in (("--alpha", args.alpha), ("--beta", args.beta)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise CommandError(f"{name} must be a finite number > 0, got {value}")
+    fix = "add `alpha` and `beta` columns, or pass --alpha and --beta, or --profile MODEL.json"
+    tau = table.numbers("tau", minimum=0.0, fix="every query needs a threshold")
+    alpha = table.numbers("alpha", default=alpha_default, strictly_positive=True, fix=fix)
+    beta = table.numbers("beta", default=beta_default, strictly_positive=True, fix=fix)
+    weight = table.numbers("weight", default=1.0, minimum=0.0)
+    min_tokens = table.numbers("min_tokens", default=0.0, minimum=0.0)
+    max_tokens = table.numbers("max_tokens", default=float("inf"), strictly_positive=True, allow_inf=True)
+    crossed = np.flatnonzero(min_tokens > max_tokens)
+    if crossed.size:
+        i = int(crossed[0])
+        raise CommandError(
+            f"{table.source}, {table.locate(i)}: min_tokens {min_tokens[i]:g} is above max_tokens {max_tokens[i]:g}; "
+            "lower min_tokens or raise max_tokens"
+        )
+    curves = cf.SurgeCurves(tau, alpha, beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form)
+    alloc = cf.allocate(curves, args.budget)
+    rows = [
+        {
+            "id": query_id,
+            "tokens": int(alloc.tokens[i]),
+            "funded": bool(alloc.funded[i]),
+            "breakeven_price": float(alloc.breakeven[i]),
+            "reason": alloc.why(i),
+        }
+        for i, query_id in enumerate(ids)
+    ]
+    summary = _summary(
+        alloc.shadow_price, alloc.utility, alloc.upper_bound, alloc.gap,
+        int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget,
+    )
+    return ["id", "tokens", "funded", "breakeven_price", "reason"], rows, summary
+
+
+def _allocate_levels(table: QueryTable, ids: list[str], budget: int) -> tuple[list[str], list[dict], str]:
+    import clear_fast as cf
+
+    names = level_names(table)
+    costs = np.column_stack([table.numbers(f"cost_{name}", minimum=0.0, fix="give every query a cost per level") for name in names])
+    utilities = np.column_stack(
+        [table.numbers(f"utility_{name}", minimum=0.0, fix="give every query a utility per level") for name in names]
+    )
+    result = cf.allocate_levels(costs, utilities, budget)
+    rows = []
+    for i, query_id in enumerate(ids):
+        level = int(result.level[i])
+        funded = level >= 0
+        rows.append(
+            {
+                "id": query_id,
+                "level": names[level] if funded else "",
+                "tokens": int(result.tokens[i]),
+                "utility": float(utilities[i, level]) if funded else 0.0,
+                "funded": funded,
+                "reason": _level_reason(names, costs[i], utilities[i], level, result.shadow_price),
+            }
+        )
+    funded_count = int(np.count_nonzero(result.level >= 0))
+    summary = _summary(
+        result.shadow_price, result.utility, result.upper_bound, result.gap,
+        funded_count, len(ids), int(result.tokens.sum()), budget,
+    )
+    return ["id", "level", "tokens", "utility", "funded", "reason"], rows, summary
+
+
+def _level_reason(names: list[str], costs: np.ndarray, utilities: np.ndarray, level: int, price: float) -> str:
+    """Why a query got its level: its best utility per token against the shadow price."""
+    per_token = np.divide(utilities, costs, out=np.full(len(costs), np.inf), where=costs > 0)
+    best = int(np.argmax(per_token))
+    if level < 0 and per_token[best] < price:
+        return (
+            f"abandoned: its best utility per token ({names[best]}: {per_token[best]:.4g}) is below "
+            f"the shadow price {price:.4g} per token"
+        )
+    if level < 0:
+        return (
+            f"abandoned: the marginal query; its utility per token ({names[best]}: {per_token[best]:.4g}) "
+            f"matches the shadow price {price:.4g} but its level did not fit in the tokens left"
+        )
+    return f"funded at level {names[level]} ({costs[level]:g} tokens, utility {utilities[level]:.4g}) at shadow price {price:.4g}"
+
+
+def _summary(price: float, utility: float, bound: float, gap: float, funded: int, n: int, spent: int, budget: int) -> str:
+    relative = f" ({100 * gap / bound:.2f}% of the bound)" if bound > 0 else ""
+    return (
+        f"shadow price {price:.6g} per token; utility {utility:.6g}; upper bound {bound:.6g}; gap {gap:.4g}{relative}; "
+        f"funded {funded} of {n}; spent {spent} of {budget} tokens"
+    )

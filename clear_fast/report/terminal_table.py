@@ -1,0 +1,53 @@
+"""The demo's results as terminal tables: one per stream, budgets down, policies across."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich import box
+from rich.table import Table
+
+from .result_rows import ResultRow
+
+PRICED_POLICY = "CLEAR"
+
+
+def stream_tables(rows: Sequence[ResultRow]) -> list[Table]:
+    """A rich Table per stream: accuracy (%) of each policy, and CLEAR's abandonment and price.
+
+    Every number is the one written to the report's CSV and JSON, rounded for
+    reading (accuracy and abandonment to 0.1 point, price to 3 significant digits).
+    """
+    streams: list[str] = []
+    policies: list[str] = []
+    for row in rows:
+        if row.stream not in streams:
+            streams.append(row.stream)
+        if row.policy not in policies:
+            policies.append(row.policy)
+    by_key = {(r.stream, r.policy, r.budget_per_query): r for r in rows}
+    tables = []
+    for stream in streams:
+        queries = next(r.queries for r in rows if r.stream == stream)
+        table = Table(title=f"{stream} ({queries} queries): accuracy %", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("budget", justify="right")
+        for policy in policies:
+            table.add_column(policy, justify="right")
+        has_clear = PRICED_POLICY in policies
+        if has_clear:
+            table.add_column("abandoned%", justify="right")
+            table.add_column("price", justify="right")
+        budgets = sorted({r.budget_per_query for r in rows if r.stream == stream})
+        for budget in budgets:
+            cells = [str(budget)]
+            for policy in policies:
+                row = by_key.get((stream, policy, budget))
+                cells.append("" if row is None else f"{100 * row.accuracy:.1f}")
+            if has_clear:
+                clear = by_key.get((stream, PRICED_POLICY, budget))
+                cells.append("" if clear is None else f"{100 * clear.abandonment:.1f}")
+                cells.append("" if clear is None or math.isnan(clear.shadow_price) else f"{clear.shadow_price:.3g}")
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
