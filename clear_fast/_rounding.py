@@ -1,0 +1,62 @@
+"""From a continuous allocation to whole tokens, never above the budget.
+
+Each funded grant is rounded down (staying within its integer bounds), then
+the tokens this frees go, one at a time, to the funded queries whose utility
+rises most from one more token. If raising a grant to its integer minimum
+overspent (possible only when a continuous grant sat between a fractional
+threshold and the next whole token), tokens are taken back where they cost
+the least utility, and as a last resort the least valuable funded queries are
+dropped. The result never exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .curves import SurgeCurves
+from .pricing import integer_bounds, utility_of
+
+
+def _top(values: NDArray[np.float64], count: int) -> NDArray[np.intp]:
+    """Positions of the ``count`` largest values (in no particular order)."""
+    if count >= values.shape[0]:
+        return np.arange(values.shape[0])
+    return np.argpartition(-values, count - 1)[:count]
+
+
+def round_grants(curves: SurgeCurves, continuous: NDArray[np.float64], budget: int) -> NDArray[np.int64]:
+    """Whole-token grants close to ``continuous`` with ``sum <= budget``."""
+    lower, upper = integer_bounds(curves)
+    funded = continuous > 0
+    tokens = np.zeros(len(curves), dtype=np.float64)
+    # 1e-9 absorbs the solver's tolerance: a grant of 199.9999999999 is 200 tokens
+    tokens[funded] = np.clip(np.floor(continuous[funded] + 1e-9), lower[funded], upper[funded])
+
+    excess = int(tokens.sum()) - budget
+    while excess > 0:
+        ids = np.flatnonzero(funded & (tokens > lower))
+        if ids.shape[0] == 0:
+            ids = np.flatnonzero(funded)
+            value = utility_of(curves, ids, tokens[ids])
+            drop = ids[int(np.argmin(value / np.maximum(tokens[ids], 1.0)))]
+            funded[drop] = False
+            tokens[drop] = 0.0
+        else:
+            loss = utility_of(curves, ids, tokens[ids]) - utility_of(curves, ids, tokens[ids] - 1)
+            take = ids[_top(-loss, min(excess, ids.shape[0]))]
+            tokens[take] -= 1
+        excess = int(tokens.sum()) - budget
+
+    for _ in range(4):  # each pass gives at most one token per query; flooring lost less than one each
+        leftover = budget - int(tokens.sum())
+        ids = np.flatnonzero(funded & (tokens < upper))
+        if leftover <= 0 or ids.shape[0] == 0:
+            break
+        gain = utility_of(curves, ids, tokens[ids] + 1) - utility_of(curves, ids, tokens[ids])
+        positive = gain > 0
+        if not positive.any():
+            break
+        ids, gain = ids[positive], gain[positive]
+        tokens[ids[_top(gain, min(leftover, ids.shape[0]))]] += 1
+    return tokens.astype(np.int64)

@@ -1,0 +1,218 @@
+"""``allocate``: one budget of tokens, many queries, one shadow price.
+
+The layering: this module validates, picks the exact shared-parameter path or
+the general market-clearing path of the kernel, rounds to whole tokens and
+assembles an :class:`Allocation` with its optimality certificate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._checks import as_budget
+from ._kernel import kernel
+from ._rounding import round_grants
+from .curves import SurgeCurves
+from .pricing import _breakeven, _require_curves, integer_bounds, utility
+
+#: how the market cleared (``Allocation.clearing``)
+CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """The answer of :func:`allocate`.
+
+    Attributes
+    ----------
+    tokens : ndarray of int64, shape (n,)
+        Grant per query; 0 means abandoned (never send it to the model).
+    funded : ndarray of bool, shape (n,)
+    shadow_price : float
+        The price per token that clears the market: the minimiser of the dual
+        function. 0 when the budget covers every query's best grant.
+    utility : float
+        ``sum_i w_i U_i(tokens_i)`` of the whole-token grants.
+    upper_bound : float
+        ``min_lambda lambda B + sum_i max(0, max_b w_i U_i(b) - lambda b)``: no
+        allocation of this budget can do better.
+    gap : float
+        ``upper_bound - utility`` (>= 0): how far from optimal this answer can be.
+    breakeven : ndarray of float64, shape (n,)
+        Each query's break-even price; a query is abandoned when it is below the
+        shadow price (and the marginal query may lose a direct comparison).
+    budget : int
+    clearing : str
+        How the market cleared: "ample", "continuous", or a jump with the marginal
+        query left out or funded.
+    marginal : int
+        Index of the marginal query at a demand jump, else -1.
+    """
+
+    tokens: NDArray[np.int64]
+    funded: NDArray[np.bool_]
+    shadow_price: float
+    utility: float
+    upper_bound: float
+    gap: float
+    breakeven: NDArray[np.float64]
+    budget: int
+    clearing: str
+    marginal: int = -1
+
+    @property
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Queries that get no tokens."""
+        return ~self.funded
+
+    @property
+    def spent(self) -> int:
+        """Tokens granted in total (``<= budget``)."""
+        return int(self.tokens.sum())
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    def why(self, index: int) -> str:
+        """A sentence saying why query ``index`` got what it got."""
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"`index` {index} out of range for {n} queries")
+        i = index % n
+        be, lam = float(self.breakeven[i]), self.shadow_price
+        if self.funded[i]:
+            return (
+                f"query {i}: funded with {int(self.tokens[i])} tokens (break-even price {be:.6g} "
+                f">= shadow price {lam:.6g})"
+            )
+        if be <= 0.0:
+            return f"query {i}: abandoned: it can never be funded (its cap is below its threshold, or it has no value)"
+        if self.budget == 0:
+            return f"query {i}: abandoned: the budget is 0"
+        if i == self.marginal:
+            return (
+                f"query {i}: abandoned as the marginal query: at its break-even price {be:.6g} the demand "
+                "jumps over the budget, and giving its tokens to the others was worth more than funding it"
+            )
+        if be > lam:
+            return (
+                f"query {i}: abandoned at the demand jump: its break-even price {be:.6g} is above the shadow "
+                f"price {lam:.6g}, but whole-token rounding left no room for its minimum grant"
+            )
+        return (
+            f"query {i}: abandoned: its break-even price {be:.6g} is below the shadow price {lam:.6g}, so "
+            "every token it could use buys more elsewhere"
+        )
+
+
+def _empty(budget: int) -> Allocation:
+    return Allocation(
+        tokens=np.zeros(0, dtype=np.int64),
+        funded=np.zeros(0, dtype=bool),
+        shadow_price=0.0,
+        utility=0.0,
+        upper_bound=0.0,
+        gap=0.0,
+        breakeven=np.zeros(0),
+        budget=budget,
+        clearing="ample",
+    )
+
+
+def allocate(curves: SurgeCurves, budget: int) -> Allocation:
+    """Split a token budget across queries to maximise total (weighted) utility.
+
+    Parameters
+    ----------
+    curves : SurgeCurves
+        The ``n`` queries' utility curves.
+    budget : int
+        Total tokens (a whole number >= 0).
+
+    Returns
+    -------
+    Allocation
+        Whole-token grants with ``sum(tokens) <= budget`` always, each 0 or within
+        ``[ceil(max(tau, min_tokens)), floor(max_tokens)]``, with the shadow price,
+        the achieved utility and a dual upper bound on the optimum.
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a SurgeCurves or ``budget`` is not a number.
+    ValueError
+        If ``budget`` is negative, not finite or not whole.
+
+    Notes
+    -----
+    General path, O(n log n): break-even prices, one sort, a bisection over
+    positions for the segment of the demand curve that brackets the budget,
+    safeguarded Newton on that segment, and at a demand jump an explicit
+    comparison of funding the marginal query against giving its tokens to the
+    others. Shared ``alpha``, ``beta``, ``weight`` and no bounds (the paper's
+    case): the funded set is the ``k`` easiest queries with a common increment
+    above their thresholds, found exactly by one sort and one scan.
+    Rounding to whole tokens gives leftovers to the largest marginal gains.
+    """
+    curves = _require_curves(curves)
+    budget = as_budget(budget)
+    n = len(curves)
+    if n == 0:
+        return _empty(budget)
+    form = curves.form_code
+    be, _ = _breakeven(curves)
+    lower, upper = integer_bounds(curves)
+    bound: float | None = None
+
+    if budget == 0:
+        continuous = np.zeros(n)
+        price, clearing, marginal, bound = float(be.max()), 0, -1, 0.0
+    elif curves.is_shared and np.all(curves.scale > 0):
+        continuous, price, clearing, bound = _allocate_shared(curves, budget)
+        marginal = -1
+    else:
+        continuous = np.zeros(n)
+        order = np.argsort(-be, kind="stable")
+        order = np.ascontiguousarray(order[: int(np.count_nonzero(be > 0))], dtype=np.int64)
+        clearing, price, position = kernel.clear_price(
+            form, curves.tau, curves.scale, curves.beta, lower, upper, be, order, float(budget), continuous
+        )
+        marginal = int(order[position]) if position >= 0 else -1
+
+    tokens = round_grants(curves, continuous, budget)
+    achieved = float(utility(curves, tokens).sum())
+    if bound is None:  # the shared path computes its bound with prefix sums
+        bound = kernel.dual_value(
+            form, curves.tau, curves.scale, curves.beta, lower, upper, be, price, float(budget)
+        )
+    bound = max(bound, achieved)  # the dual bound is exact up to float rounding; never report a negative gap
+    return Allocation(
+        tokens=tokens,
+        funded=tokens > 0,
+        shadow_price=float(price),
+        utility=achieved,
+        upper_bound=float(bound),
+        gap=float(bound - achieved),
+        breakeven=be,
+        budget=budget,
+        clearing=CLEARINGS[clearing],
+        marginal=marginal,
+    )
+
+
+def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.float64], float, int, float]:
+    """The exact sort-and-scan solution when every query shares its parameters."""
+    form = curves.form_code
+    a, beta = float(curves.scale[0]), float(curves.beta[0])
+    order = np.argsort(curves.tau, kind="stable")
+    tau_sorted = np.ascontiguousarray(curves.tau[order])
+    k, x = kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
+    continuous = np.zeros(len(curves))
+    continuous[order[:k]] = tau_sorted[:k] + x
+    prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
+    price, bound = kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
+    clearing = 0 if price == 0.0 else 1
+    return continuous, float(price), clearing, float(bound)
