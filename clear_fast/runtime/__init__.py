@@ -1,0 +1,32 @@
+"""The runtime: budgets that hold while many workers spend them, and prices that adapt.
+
+* :class:`Ledger` (one process) and :class:`RedisLedger` (a fleet): reserve
+  tokens before a call, settle what was used after it.
+* :class:`Pacer`: an online shadow price for queries arriving one at a time.
+* Abandonment policies and tenant fairness, for queries the price turns away.
+"""
+
+from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
+from .ledger import Ledger
+from .ledger_api import Hold, LedgerAPI
+from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
+from .redis_ledger import RedisLedger
+from .window import BudgetWindow
+
+__all__ = [
+    "BudgetExceeded",
+    "BudgetWindow",
+    "Hold",
+    "Ledger",
+    "LedgerAPI",
+    "LedgerError",
+    "LedgerSnapshot",
+    "Overrun",
+    "RedisLedger",
+    "Release",
+    "Reservation",
+    "ReservationClosed",
+    "ReservationOpen",
+    "Settlement",
+    "UnknownReservation",
+]

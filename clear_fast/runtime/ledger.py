@@ -1,0 +1,210 @@
+"""The in-process ledger: one lock around plain integers.
+
+Every operation takes the lock, first rolls the window forward and returns
+expired reservations to the pool, then does its work; so each operation sees
+and leaves consistent books. Async callers use the same lock: an operation
+never awaits while holding it and takes microseconds, so the event loop is
+not held up.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Any, Callable
+
+from .errors import BudgetExceeded, ReservationClosed, ReservationOpen, UnknownReservation
+from .ledger_api import LedgerAPI
+from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
+from .window import BudgetWindow
+
+
+def check_timeout(reservation_timeout: Any) -> float | None:
+    """``reservation_timeout`` as seconds > 0, or None."""
+    if reservation_timeout is None:
+        return None
+    if isinstance(reservation_timeout, bool) or not isinstance(reservation_timeout, (int, float)):
+        raise TypeError(f"`reservation_timeout` must be a number of seconds or None, got {reservation_timeout!r}")
+    if not (math.isfinite(reservation_timeout) and reservation_timeout > 0):
+        raise ValueError(f"`reservation_timeout` must be a finite number of seconds > 0, got {reservation_timeout!r}")
+    return float(reservation_timeout)
+
+
+class Ledger(LedgerAPI):
+    """A token budget shared by the threads and tasks of one process.
+
+    Parameters
+    ----------
+    budget : int
+        Tokens in total, or per ``period``.
+    period : float, optional
+        Seconds per window for a rate budget (``budget`` tokens per ``period``).
+    rollover : bool, default False
+        Carry unspent tokens (or an overdraft) into the next window.
+    max_carry : int, optional
+        Most tokens that may roll over.
+    reservation_timeout : float, optional
+        Seconds after which an unsettled reservation is released, so a worker
+        that dies between reserve and settle does not hold tokens forever.
+    clock : callable, default time.monotonic
+        Returns the time in seconds; inject a fake one in tests.
+    remember : int, default 100_000
+        How many closed ids are remembered to recognise a double settle.
+
+    Notes
+    -----
+    Reserving never lets ``spent + reserved`` pass the window's allowance. Only
+    an overrun (a settle with more tokens than were reserved: an endpoint that
+    ignored the cap) can; those tokens are charged, because they were really
+    spent, and counted in ``snapshot().overrun`` and :attr:`overruns`. The
+    window is then overdrawn by at most the overruns it received.
+    """
+
+    def __init__(
+        self,
+        budget: Any,
+        *,
+        period: Any = None,
+        rollover: bool = False,
+        max_carry: Any = None,
+        reservation_timeout: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        remember: int = 100_000,
+    ) -> None:
+        self.window = BudgetWindow(budget, period, rollover, max_carry)
+        self.reservation_timeout = check_timeout(reservation_timeout)
+        if not callable(clock):
+            raise TypeError(f"`clock` must be callable, got {clock!r:.80}")
+        if isinstance(remember, bool) or not isinstance(remember, int) or remember < 0:
+            raise ValueError(f"`remember` must be an int >= 0, got {remember!r}")
+        self._clock = clock
+        self._remember = remember
+        self._lock = threading.Lock()
+        self._origin = float(clock())
+        self._window_index = 0
+        self._allowance = self.window.budget
+        self._spent = 0
+        self._reserved = 0
+        self._open: dict[str, tuple[int, float | None]] = {}
+        self._deadlines: list[tuple[float, str]] = []
+        self._closed: OrderedDict[str, str] = OrderedDict()
+        self._totals = dict.fromkeys(
+            ("granted", "charged", "refunded", "released", "expired", "overrun", "overrun_count"), 0
+        )
+        self._overruns: deque[Overrun] = deque(maxlen=1000)
+
+    @property
+    def overruns(self) -> list[Overrun]:
+        """The most recent overruns (up to 1000), oldest first."""
+        with self._lock:
+            return list(self._overruns)
+
+    # -- housekeeping under the lock ---------------------------------------------------------
+
+    def _catch_up(self) -> float:
+        """Roll the window and expire reservations up to now; return now."""
+        now = float(self._clock())
+        index = self.window.index(now - self._origin)
+        if index > self._window_index:
+            self._allowance = self.window.next_allowance(self._allowance, self._spent, index - self._window_index)
+            self._spent = 0
+            self._window_index = index
+        while self._deadlines and self._deadlines[0][0] <= now:
+            deadline, query_id = heapq.heappop(self._deadlines)
+            held = self._open.get(query_id)
+            if held is not None and held[1] == deadline:
+                del self._open[query_id]
+                self._reserved -= held[0]
+                self._totals["expired"] += held[0]
+                self._forget_later(query_id, "expired")
+        return now
+
+    def _forget_later(self, query_id: str, how: str) -> None:
+        self._closed[query_id] = how
+        self._closed.move_to_end(query_id)
+        while len(self._closed) > self._remember:
+            self._closed.popitem(last=False)
+
+    def _closed_error(self, query_id: str, operation: str) -> Exception:
+        how = self._closed.get(query_id)
+        if how is None:
+            return UnknownReservation(query_id, operation)
+        return ReservationClosed(query_id, operation, how)
+
+    # -- primitives --------------------------------------------------------------------------
+
+    def _reserve(self, query_id: str, tokens: int) -> Reservation | BudgetExceeded:
+        with self._lock:
+            now = self._catch_up()
+            if query_id in self._open:
+                raise ReservationOpen(query_id, self._open[query_id][0])
+            free = self._allowance - self._spent - self._reserved
+            if tokens > free:
+                return BudgetExceeded(query_id, tokens, max(free, 0), self._allowance, self._spent, self._reserved)
+            deadline = None if self.reservation_timeout is None else now + self.reservation_timeout
+            self._open[query_id] = (tokens, deadline)
+            if deadline is not None:
+                heapq.heappush(self._deadlines, (deadline, query_id))
+            self._closed.pop(query_id, None)
+            self._reserved += tokens
+            self._totals["granted"] += tokens
+            return Reservation(query_id, tokens, deadline, self)
+
+    def _settle(self, query_id: str, used: int) -> Settlement:
+        with self._lock:
+            self._catch_up()
+            held = self._open.pop(query_id, None)
+            if held is None:
+                if self._closed.get(query_id) != "expired":
+                    raise self._closed_error(query_id, "settle")
+                reserved, late = 0, True  # the worker was slow, not dead: its tokens were really spent
+            else:
+                reserved, late = held[0], False
+                self._reserved -= reserved
+            refunded = max(reserved - used, 0)
+            overrun = max(used - reserved, 0)
+            self._spent += used
+            self._totals["charged"] += used
+            self._totals["refunded"] += refunded
+            if overrun:
+                self._totals["overrun"] += overrun
+                self._totals["overrun_count"] += 1
+                self._overruns.append(Overrun(query_id, reserved, used))
+            self._forget_later(query_id, f"settled (used {used} of {reserved})")
+            return Settlement(query_id, reserved, used, refunded, overrun, late)
+
+    def _release(self, query_id: str) -> Release:
+        with self._lock:
+            self._catch_up()
+            held = self._open.pop(query_id, None)
+            if held is None:
+                if self._closed.get(query_id) == "expired":
+                    return Release(query_id, 0, expired=True)
+                raise self._closed_error(query_id, "release")
+            self._reserved -= held[0]
+            self._totals["released"] += held[0]
+            self._forget_later(query_id, "released")
+            return Release(query_id, held[0])
+
+    def _snapshot(self) -> LedgerSnapshot:
+        with self._lock:
+            self._catch_up()
+            start, end = self.window.bounds(self._origin, self._window_index)
+            return LedgerSnapshot(
+                budget=self.window.budget,
+                allowance=self._allowance,
+                spent=self._spent,
+                reserved=self._reserved,
+                open_reservations=len(self._open),
+                window=self._window_index,
+                window_start=start,
+                window_end=end,
+                **self._totals,
+            )
+
+    def __repr__(self) -> str:
+        period = "total" if self.window.period is None else f"per {self.window.period:g} s"
+        return f"Ledger(budget={self.window.budget} {period})"

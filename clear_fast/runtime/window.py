@@ -1,0 +1,86 @@
+"""Budget windows: one total budget, or a rate of tokens per period.
+
+A rate window restarts every ``period`` seconds of the ledger's clock, counted
+from the ledger's creation. Open reservations are carried into the new window
+and keep holding their tokens there. With ``rollover``, what the old window did
+not spend (its allowance minus its spend; negative after an overrun, so an
+overrun is repaid from the next window) is added to the next allowance, up to
+``max_carry`` tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .._checks import as_budget
+
+
+@dataclass(frozen=True)
+class BudgetWindow:
+    """How much a ledger may spend, and over what stretch of time.
+
+    Parameters
+    ----------
+    budget : int
+        Tokens in total (``period=None``) or per period.
+    period : float or None
+        Length of a window in seconds of the ledger's clock; None for one
+        window that never ends.
+    rollover : bool
+        Carry unspent tokens (or an overdraft) into the next window.
+    max_carry : int or None
+        Most tokens that may roll over (None: no limit). Needs ``rollover``.
+    """
+
+    budget: int
+    period: float | None = None
+    rollover: bool = False
+    max_carry: int | None = None
+
+    def __init__(self, budget: Any, period: Any = None, rollover: bool = False, max_carry: Any = None) -> None:
+        object.__setattr__(self, "budget", as_budget(budget))
+        if period is not None:
+            if isinstance(period, bool) or not isinstance(period, (int, float)):
+                raise TypeError(f"`period` must be a number of seconds or None, got {period!r}")
+            if not (math.isfinite(period) and period > 0):
+                raise ValueError(f"`period` must be a finite number of seconds > 0, got {period!r}")
+            period = float(period)
+        if not isinstance(rollover, bool):
+            raise TypeError(f"`rollover` must be True or False, got {rollover!r}")
+        if rollover and period is None:
+            raise ValueError("`rollover=True` needs a `period`: a total budget has no next window to roll into")
+        if max_carry is not None:
+            if not rollover:
+                raise ValueError("`max_carry` only applies with `rollover=True`")
+            max_carry = as_budget(max_carry, "max_carry")
+        object.__setattr__(self, "period", period)
+        object.__setattr__(self, "rollover", rollover)
+        object.__setattr__(self, "max_carry", max_carry)
+
+    def index(self, elapsed: float) -> int:
+        """The window that contains ``elapsed`` seconds since the ledger's origin."""
+        if self.period is None:
+            return 0
+        return max(int(math.floor(elapsed / self.period)), 0)
+
+    def bounds(self, origin: float, index: int) -> tuple[float, float]:
+        """Start and end (clock time) of window ``index``; the end is ``inf`` for a total budget."""
+        if self.period is None:
+            return origin, math.inf
+        return origin + index * self.period, origin + (index + 1) * self.period
+
+    def next_allowance(self, allowance: int, spent: int, windows_passed: int) -> int:
+        """The allowance after ``windows_passed >= 1`` window ends.
+
+        The first end carries ``allowance - spent``; every later (idle) window
+        carries its whole allowance, so the carry after ``k`` ends is
+        ``min(allowance - spent + (k - 1) * budget, max_carry)``.
+        """
+        if not self.rollover:
+            return self.budget
+        carry = allowance - spent + (windows_passed - 1) * self.budget
+        if self.max_carry is not None:
+            carry = min(carry, self.max_carry)
+        return self.budget + carry
