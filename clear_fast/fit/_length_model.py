@@ -1,0 +1,48 @@
+"""The length model behind the cumulative curve, as vectorised log-probabilities.
+
+A query with threshold ``tau`` that the model knows (probability ``p``) answers
+correctly with natural length ``tau + G``, ``G ~ Gamma(shape 2, scale 1/beta)``.
+At a cap ``c`` the run is correct iff it knows and ``tau + G <= c``. So
+
+* a correct run of length ``L`` has density ``p * beta**2 * x * exp(-beta x)``, ``x = L - tau``;
+* any other run at cap ``c`` (wrong, or cut at the cap) has probability
+  ``1 - p * F(c - tau)`` with ``F(x) = 1 - (1 + beta x) exp(-beta x)``.
+
+Only the lengths of correct answers enter, so the fit does not depend on what
+the model does when it does not know the answer (how long its wrong answers
+run). A cut run is a censored observation: it says the answer, if any, would
+have been longer than ``c``, and nothing more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def gamma2_cdf(x: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
+    """``F(x) = 1 - (1 + beta x) exp(-beta x)`` for ``x > 0``, else 0 (accuracy at a cap, over ``p``)."""
+    y = beta * np.maximum(x, 0.0)
+    # -expm1 keeps precision for small y, where the two terms nearly cancel.
+    return np.where(x > 0, -np.expm1(-y) - y * np.exp(-y), 0.0)
+
+
+def log_correct(length_past_tau: NDArray[np.float64], beta: float, log_p: float) -> NDArray[np.float64]:
+    """Log-density of a correct answer ``x`` tokens past the threshold (``-inf`` for ``x <= 0``)."""
+    x = length_past_tau
+    positive = x > 0
+    safe = np.where(positive, x, 1.0)
+    value = log_p + 2.0 * np.log(beta) + np.log(safe) - beta * safe
+    return np.where(positive, value, -np.inf)
+
+
+def log_not_correct(cap_past_tau: NDArray[np.float64], beta: float, p: float) -> NDArray[np.float64]:
+    """Log-probability that a run at a cap ``x`` tokens past the threshold is not correct.
+
+    Written as ``log((1 - p) + p * S(x))`` with the survival ``S(x) = (1 + beta x) exp(-beta x)``,
+    which never subtracts two numbers close to one.
+    """
+    y = beta * np.maximum(cap_past_tau, 0.0)
+    with np.errstate(invalid="ignore"):  # inf caps: (1 + inf) * exp(-inf) is nan, the survival is 0
+        survival = np.where(np.isfinite(y), np.exp(np.log1p(y) - y), 0.0)
+    return np.log((1.0 - p) + p * survival)

@@ -1,0 +1,235 @@
+"""The outcome of a fit, its curves, and its JSON form (a "model profile")."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..curves import SurgeCurves
+from .goodness import CalibrationRow
+
+PROFILE_FORMAT = "clear_fast.model_profile"
+PROFILE_VERSION = 1
+_QUERY_FIELDS = ("tau", "tau_mean", "tau_low", "tau_high", "log_tau_spread")
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """A model's shared curve parameters and every fitted query's threshold.
+
+    Attributes
+    ----------
+    beta : float
+        Decay rate per token; correct answers run ``tau + Gamma(2, 1/beta)`` tokens.
+    success_probability : float
+        ``p``: the chance the model knows an answer (the accuracy with no cap).
+    beta_se, success_probability_se : float
+        Standard errors from the observed information (nan when it is not negative definite).
+    tau_log_mean, tau_log_std : float
+        The population of thresholds: ``log tau ~ Normal(tau_log_mean, tau_log_std)``.
+        A new query with no runs is best described by this (see
+        :class:`clear_fast.estimators.ConstantPrior`).
+    query_ids : tuple
+        The fitted queries, in first-seen order.
+    tau : ndarray, shape (n,)
+        Posterior median threshold of each query (tokens).
+    tau_mean : ndarray, shape (n,)
+        Posterior mean threshold.
+    tau_low, tau_high : ndarray, shape (n,)
+        Central 95% posterior interval.
+    log_tau_spread : ndarray, shape (n,)
+        Posterior standard deviation of ``log tau``: the ``spread`` that risk-aware
+        allocation takes.
+    solved : ndarray of bool, shape (n,)
+        Whether any run of the query was correct. An unsolved query's threshold is
+        known only to lie beyond its caps; its posterior is the population's tail.
+    log_likelihood : float
+        Marginal log-likelihood at the fit (thresholds integrated out).
+    n_runs : int
+        Number of runs fitted.
+    ks_statistic, ks_pvalue : float
+        Kolmogorov-Smirnov test of correct answers' posterior-predictive length ranks
+        against uniform: a small statistic means the lengths look like the model.
+    calibration : tuple of CalibrationRow
+        Observed against predicted accuracy, by cap.
+    """
+
+    beta: float
+    success_probability: float
+    beta_se: float
+    success_probability_se: float
+    tau_log_mean: float
+    tau_log_std: float
+    query_ids: tuple[Any, ...]
+    tau: NDArray[np.float64]
+    tau_mean: NDArray[np.float64]
+    tau_low: NDArray[np.float64]
+    tau_high: NDArray[np.float64]
+    log_tau_spread: NDArray[np.float64]
+    solved: NDArray[np.bool_]
+    log_likelihood: float
+    n_runs: int
+    ks_statistic: float
+    ks_pvalue: float
+    calibration: tuple[CalibrationRow, ...] = ()
+
+    @property
+    def alpha(self) -> float:
+        """``p * beta**2``: the slope parameter of both curve forms for this model."""
+        return self.success_probability * self.beta * self.beta
+
+    def index_of(self, query_ids: Sequence[Any]) -> NDArray[np.int64]:
+        """Positions of ``query_ids`` among the fitted queries.
+
+        Raises
+        ------
+        KeyError
+            Naming the first id that was not fitted.
+        """
+        position = {q: i for i, q in enumerate(self.query_ids)}
+        out = np.empty(len(query_ids), dtype=np.int64)
+        for k, q in enumerate(query_ids):
+            if q not in position:
+                raise KeyError(f"query id {q!r} is not among the {len(position)} fitted queries")
+            out[k] = position[q]
+        return out
+
+    def curves(
+        self,
+        query_ids: Sequence[Any] | None = None,
+        *,
+        form: str = "cumulative",
+        weight: ArrayLike | None = None,
+        min_tokens: ArrayLike | None = None,
+        max_tokens: ArrayLike | None = None,
+    ) -> SurgeCurves:
+        """The fitted queries' curves, ready for :func:`clear_fast.allocate`.
+
+        Parameters
+        ----------
+        query_ids : sequence, optional
+            Which queries, in this order (default: all, in fitted order).
+        form : {"cumulative", "surge"}
+            ``"cumulative"`` (accuracy at a cap, default) or the paper's surge, its derivative.
+            ``alpha = p * beta**2`` in both, so the surge is the density of correct lengths times ``p``.
+        weight, min_tokens, max_tokens
+            Passed to :class:`clear_fast.SurgeCurves`.
+
+        Returns
+        -------
+        SurgeCurves
+            With ``tau`` the posterior median of each query.
+        """
+        pick = np.arange(len(self.query_ids)) if query_ids is None else self.index_of(query_ids)
+        return SurgeCurves(
+            self.tau[pick], self.alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form
+        )
+
+    # -- model profile ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the model profile)."""
+        return {
+            "format": PROFILE_FORMAT,
+            "version": PROFILE_VERSION,
+            "form": "cumulative",
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "success_probability": self.success_probability,
+            "beta_se": _finite_or_none(self.beta_se),
+            "success_probability_se": _finite_or_none(self.success_probability_se),
+            "tau_prior": {"log_mean": self.tau_log_mean, "log_std": self.tau_log_std},
+            "fit": {
+                "log_likelihood": self.log_likelihood,
+                "n_runs": self.n_runs,
+                "ks_statistic": _finite_or_none(self.ks_statistic),
+                "ks_pvalue": _finite_or_none(self.ks_pvalue),
+                "calibration": [vars(row) for row in self.calibration],
+            },
+            "queries": {
+                "ids": list(self.query_ids),
+                "solved": self.solved.tolist(),
+                **{name: getattr(self, name).tolist() for name in _QUERY_FIELDS},
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FitResult:
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        ValueError
+            When ``data`` is not a clear_fast model profile of a known version.
+        """
+        if not isinstance(data, dict) or data.get("format") != PROFILE_FORMAT:
+            raise ValueError(f"not a clear_fast model profile: expected \"format\": {PROFILE_FORMAT!r}")
+        if data.get("version") != PROFILE_VERSION:
+            raise ValueError(f"model profile version {data.get('version')!r} is not supported (expected {PROFILE_VERSION})")
+        try:
+            queries, fit = data["queries"], data["fit"]
+            arrays = {name: _readonly(np.array(queries[name], dtype=np.float64)) for name in _QUERY_FIELDS}
+            return cls(
+                beta=float(data["beta"]),
+                success_probability=float(data["success_probability"]),
+                beta_se=_none_to_nan(data.get("beta_se")),
+                success_probability_se=_none_to_nan(data.get("success_probability_se")),
+                tau_log_mean=float(data["tau_prior"]["log_mean"]),
+                tau_log_std=float(data["tau_prior"]["log_std"]),
+                query_ids=tuple(queries["ids"]),
+                solved=_readonly(np.array(queries["solved"], dtype=np.bool_)),
+                log_likelihood=float(fit["log_likelihood"]),
+                n_runs=int(fit["n_runs"]),
+                ks_statistic=_none_to_nan(fit.get("ks_statistic")),
+                ks_pvalue=_none_to_nan(fit.get("ks_pvalue")),
+                calibration=tuple(CalibrationRow(**row) for row in fit.get("calibration", ())),
+                **arrays,
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"model profile is missing or has a malformed field: {error}") from None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model profile as JSON to ``path``."""
+        try:
+            text = json.dumps(self.to_dict(), indent=1)
+        except TypeError:
+            raise TypeError("query ids must be strings or integers to be saved in a model profile") from None
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> FitResult:
+        """Read a model profile written by :meth:`save`."""
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(json.load(handle))
+
+    def __repr__(self) -> str:
+        return (
+            f"FitResult(n_queries={len(self.query_ids)}, beta={self.beta:.4g}, "
+            f"success_probability={self.success_probability:.3f}, ks_statistic={self.ks_statistic:.3f})"
+        )
+
+
+def load_profile(path: str | os.PathLike[str]) -> FitResult:
+    """Read a model profile JSON file (see :meth:`FitResult.save`)."""
+    return FitResult.load(path)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _none_to_nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _readonly(array: NDArray[Any]) -> NDArray[Any]:
+    array.flags.writeable = False
+    return array

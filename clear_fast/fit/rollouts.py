@@ -1,0 +1,166 @@
+"""Rollout logs as arrays: one row per run of one query at one cap."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import as_float_array, first_bad_index
+
+_ID_KEYS = ("query_id", "query", "id")
+_CAP_KEYS = ("cap", "max_tokens")
+_TOKEN_KEYS = ("tokens_used", "tokens", "output_tokens")
+
+
+def _pick(record: Mapping[str, Any], keys: Sequence[str], row: int) -> Any:
+    for key in keys:
+        if key in record:
+            return record[key]
+    raise ValueError(f"record {row} needs one of the keys {list(keys)}, got keys {sorted(record)}")
+
+
+def _as_bool(name: str, value: ArrayLike, n: int) -> NDArray[np.bool_]:
+    array = np.asarray(value)
+    if array.shape != (n,):
+        raise ValueError(f"`{name}` must have shape ({n},), got {array.shape}")
+    if array.dtype != np.bool_:
+        if array.dtype.kind not in "iu" or not np.isin(array, (0, 1)).all():
+            raise TypeError(f"`{name}` must hold booleans, got dtype {array.dtype}")
+    return array.astype(np.bool_, copy=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Rollouts:
+    """Runs of queries at caps: what was asked, what came back.
+
+    Parameters
+    ----------
+    query_ids : sequence, shape (n_queries,)
+        Distinct query identifiers (any hashable values), in first-seen order.
+    query : ndarray of int64, shape (n_runs,)
+        For each run, the position of its query in ``query_ids``.
+    cap : ndarray of float64, shape (n_runs,)
+        Token cap of each run (``inf`` when uncapped).
+    tokens : ndarray of float64, shape (n_runs,)
+        Tokens the run used (``<= cap``).
+    cut : ndarray of bool, shape (n_runs,)
+        True when the run stopped at the cap (finish_reason ``"length"``).
+    correct : ndarray of bool, shape (n_runs,)
+        True when the answer was right. A cut run is never correct.
+
+    Notes
+    -----
+    Runs must be independent draws (different seeds or a sampling temperature):
+    repeating one deterministic run at several caps tells less than it seems.
+    Build instances with :meth:`from_arrays` or :meth:`from_records`.
+    """
+
+    query_ids: tuple[Any, ...]
+    query: NDArray[np.int64]
+    cap: NDArray[np.float64]
+    tokens: NDArray[np.float64]
+    cut: NDArray[np.bool_]
+    correct: NDArray[np.bool_]
+
+    @classmethod
+    def from_arrays(
+        cls, query_id: ArrayLike, cap: ArrayLike, tokens_used: ArrayLike, cut: ArrayLike, correct: ArrayLike
+    ) -> Rollouts:
+        """Rollouts from parallel arrays, one entry per run.
+
+        Parameters
+        ----------
+        query_id : array_like, shape (n_runs,)
+            The query each run belongs to (any hashable values).
+        cap : array_like of float, shape (n_runs,)
+            Token cap of each run (> 0; ``inf`` for none).
+        tokens_used : array_like of float, shape (n_runs,)
+            Tokens each run used (>= 0, <= cap).
+        cut : array_like of bool, shape (n_runs,)
+            Whether the run hit the cap (finish_reason ``"length"``).
+        correct : array_like of bool, shape (n_runs,)
+            Whether the answer was right.
+
+        Raises
+        ------
+        ValueError
+            On mismatched lengths, no runs, non-positive caps, negative token counts,
+            runs that used more tokens than their cap, or runs both cut and correct.
+        """
+        if isinstance(query_id, (str, bytes)) or not hasattr(query_id, "__len__"):
+            raise TypeError(f"`query_id` must be a sequence of ids, one per run, got {query_id!r:.80}")
+        # tolist() turns numpy scalars into Python ones, which hash and serialise cleanly
+        ids = np.asarray(query_id).tolist() if isinstance(query_id, np.ndarray) else list(query_id)
+        n = len(ids)
+        if n == 0:
+            raise ValueError("`query_id` is empty: fitting needs at least one run")
+        caps = as_float_array("cap", cap, n, strictly_positive=True, allow_inf=True)
+        tokens = as_float_array("tokens_used", tokens_used, n, minimum=0.0)
+        cut_flags = _as_bool("cut", cut, n)
+        correct_flags = _as_bool("correct", correct, n)
+        over = tokens > caps
+        if over.any():
+            i = first_bad_index(over)
+            raise ValueError(
+                f"`tokens_used` must be <= `cap` (an endpoint that overruns its cap cannot be fitted), "
+                f"got {tokens[i]:g} > {caps[i]:g} at index {i}"
+            )
+        both = cut_flags & correct_flags
+        if both.any():
+            raise ValueError(f"a run cut at its cap cannot be correct, got cut and correct at index {first_bad_index(both)}")
+        distinct: dict[Any, int] = {}
+        try:
+            index = np.array([distinct.setdefault(q, len(distinct)) for q in ids], dtype=np.int64)
+        except TypeError:
+            raise TypeError("`query_id` values must be hashable (strings or integers)") from None
+        for name, array in (("cap", caps), ("tokens", tokens), ("cut", cut_flags), ("correct", correct_flags)):
+            array.flags.writeable = False
+        index.flags.writeable = False
+        return cls(tuple(distinct), index, caps, tokens, cut_flags, correct_flags)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> Rollouts:
+        """Rollouts from log records, one mapping per run.
+
+        Parameters
+        ----------
+        records : iterable of mapping
+            Each with a query id (key ``query_id``, ``query`` or ``id``), a cap
+            (``cap`` or ``max_tokens``; ``None`` for uncapped), tokens used
+            (``tokens_used``, ``tokens`` or ``output_tokens``), either ``cut`` (bool) or
+            ``finish_reason`` (``"length"`` means cut), and ``correct`` (bool).
+
+        Raises
+        ------
+        ValueError
+            When a record lacks a field, plus everything :meth:`from_arrays` checks.
+        """
+        ids, caps, tokens, cuts, correct = [], [], [], [], []
+        for row, record in enumerate(records):
+            if not isinstance(record, Mapping):
+                raise TypeError(f"record {row} must be a mapping, got {type(record).__name__}")
+            ids.append(_pick(record, _ID_KEYS, row))
+            cap = _pick(record, _CAP_KEYS, row)
+            caps.append(math.inf if cap is None else cap)
+            tokens.append(_pick(record, _TOKEN_KEYS, row))
+            if "cut" in record:
+                cuts.append(bool(record["cut"]))
+            else:
+                cuts.append(_pick(record, ("finish_reason",), row) == "length")
+            correct.append(bool(_pick(record, ("correct",), row)))
+        return cls.from_arrays(ids, caps, tokens, np.array(cuts, dtype=bool), np.array(correct, dtype=bool))
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return int(self.query.shape[0])
+
+    @property
+    def n_queries(self) -> int:
+        """Number of distinct queries."""
+        return len(self.query_ids)
