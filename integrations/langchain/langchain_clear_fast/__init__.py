@@ -1,0 +1,40 @@
+"""LangChain integration of clear_fast: one token budget for a whole batch of chain runs.
+
+* :func:`budgeted` makes a chat model's cap (and reasoning level) settable per call.
+* :class:`BudgetedRunnable` runs a chain on many inputs under one budget, funding
+  each input by its marginal value and abandoning the ones not worth their tokens.
+* :class:`UsageTracker` attributes usage to inputs and flags uncapped calls.
+* :class:`TokenBudget` caps the calls of one multi-step agent at what it has left.
+"""
+
+from .budgeted import BudgetedChatModel, budgeted
+from .predictors import ConstantPredictor, Predictor, curves_from_prediction
+from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputReport
+from .runnable import BudgetedRunnable, InputAbandoned
+from .token_budget import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget
+from .tracker import CallRecord, InputUsage, UncappedCall, UsageTracker
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CAP_KEY",
+    "EFFORT_KEY",
+    "Abandoned",
+    "BatchReport",
+    "BatchRun",
+    "BudgetExhausted",
+    "BudgetedBatchError",
+    "BudgetedChatModel",
+    "BudgetedRunnable",
+    "CallRecord",
+    "ConstantPredictor",
+    "InputAbandoned",
+    "InputReport",
+    "InputUsage",
+    "Predictor",
+    "TokenBudget",
+    "UncappedCall",
+    "UsageTracker",
+    "budgeted",
+    "curves_from_prediction",
+]

@@ -1,0 +1,155 @@
+"""What a budgeted run hands back: abandoned markers and the per-batch report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    """Stands in for the output of an input the budget did not fund.
+
+    The input never reached the model. It is falsy, so ``[o for o in outputs if o]``
+    keeps the real outputs.
+
+    Attributes:
+        index: Position of the input in the batch.
+        reason: Why it was abandoned, in words (from ``Allocation.why``).
+        breakeven_price: Price per token above which the input is not worth funding.
+        shadow_price: The price the budget settled at.
+    """
+
+    index: int
+    reason: str
+    breakeven_price: float = float("nan")
+    shadow_price: float = float("nan")
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class InputReport:
+    """One input's line in a :class:`BatchReport`.
+
+    Attributes:
+        index: Position in the batch.
+        cap: Tokens granted (0 = abandoned).
+        output_tokens: Output tokens its model calls reported (reasoning included).
+        reasoning_tokens: Of which hidden reasoning, where the provider reports it.
+        input_tokens: Prompt tokens of its model calls.
+        calls: Model calls it made.
+        cut_off: True if a call stopped at its length cap.
+        abandoned: True if the budget did not fund it.
+        error: The exception's text if the chain failed on it.
+        flags: Problems the usage tracker saw (uncapped or overrunning calls).
+    """
+
+    index: int
+    cap: int
+    output_tokens: int
+    reasoning_tokens: int
+    input_tokens: int
+    calls: int
+    cut_off: bool
+    abandoned: bool
+    error: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """How one batch spent its budget.
+
+    Attributes:
+        budget: Tokens available to the batch when it started.
+        granted: Sum of the caps handed out.
+        spent: Output tokens really used (settled on the ledger).
+        shadow_price: The allocation's price per token.
+        predicted_utility: Expected utility (e.g. solved inputs) under the predicted curves.
+        upper_bound: The allocation's optimality certificate for that utility.
+        inputs: One :class:`InputReport` per input, in input order.
+    """
+
+    budget: int
+    granted: int
+    spent: int
+    shadow_price: float
+    predicted_utility: float
+    upper_bound: float
+    inputs: tuple[InputReport, ...] = field(default_factory=tuple)
+
+    @property
+    def funded(self) -> int:
+        """Inputs that reached the model."""
+        return sum(not row.abandoned for row in self.inputs)
+
+    @property
+    def abandoned(self) -> int:
+        """Inputs that did not."""
+        return sum(row.abandoned for row in self.inputs)
+
+    @property
+    def cut_off(self) -> int:
+        """Funded inputs stopped by their cap."""
+        return sum(row.cut_off for row in self.inputs)
+
+    @property
+    def errors(self) -> int:
+        """Inputs whose chain raised."""
+        return sum(row.error is not None for row in self.inputs)
+
+    @property
+    def within_budget(self) -> bool:
+        """True when the tokens spent stayed within the budget."""
+        return self.spent <= self.budget
+
+    def table(self) -> str:
+        """A plain-text table, one line per input, then the totals."""
+        lines = ["input   cap  used  reasoning  calls  status"]
+        for row in self.inputs:
+            if row.abandoned:
+                status = "abandoned"
+            elif row.error is not None:
+                status = f"error: {row.error[:40]}"
+            else:
+                status = "cut off" if row.cut_off else "done"
+            if row.flags:
+                status += " [" + "; ".join(row.flags) + "]"
+            lines.append(
+                f"{row.index:5d} {row.cap:5d} {row.output_tokens:5d} {row.reasoning_tokens:10d} {row.calls:6d}  {status}"
+            )
+        lines.append(
+            f"spent {self.spent} of {self.budget} tokens (granted {self.granted}); funded {self.funded}, "
+            f"abandoned {self.abandoned}, cut off {self.cut_off}, errors {self.errors}; "
+            f"shadow price {self.shadow_price:.4g}/token"
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """Outputs of a budgeted batch, in input order, with its report."""
+
+    outputs: list[Any]
+    report: BatchReport
+
+
+class BudgetedBatchError(RuntimeError):
+    """Some inputs of a batch failed; the others' outputs are kept.
+
+    Attributes:
+        outputs: All outputs in input order, the exceptions in place of failed ones.
+        report: The batch report (failed inputs carry their error text).
+    """
+
+    def __init__(self, outputs: list[Any], report: BatchReport) -> None:
+        self.outputs = outputs
+        self.report = report
+        failed = [i for i, o in enumerate(outputs) if isinstance(o, BaseException)]
+        first = outputs[failed[0]]
+        super().__init__(
+            f"{len(failed)} of {len(outputs)} inputs failed (first: input {failed[0]}: {type(first).__name__}: "
+            f"{first}); the other outputs are in `.outputs`"
+        )
