@@ -35,6 +35,9 @@ SURGE = 0
 CUMULATIVE = 1
 
 _INV_E = math.exp(-1.0)
+# 1/e split in two doubles: near the branch point z + 1/e is computed exactly (Sterbenz) before the
+# tiny correction, so W keeps full accuracy where the naive e*z + 1 would cancel away its digits.
+_INV_E_LO = -1.2428753672788363e-17
 
 # status codes returned by clear_price (kind of market clearing)
 CLEAR_AMPLE = 0  # budget covers demand at price 0
@@ -66,16 +69,23 @@ def _halley(w: float, z: float) -> float:
     return w
 
 
+def _branch_series(p: float) -> float:
+    """W near the branch point as a series in ``p = +-sqrt(2 (e z + 1))`` (error ~ p^6)."""
+    return -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0 + p * (-43.0 / 540.0 + p * 769.0 / 17280.0))))
+
+
 def lambert_w0_scalar(z: float) -> float:
     """Principal branch W0 on ``[-1/e, inf)``."""
     if z == 0.0:
         return 0.0
-    if z <= -_INV_E:
+    delta = (z + _INV_E) + _INV_E_LO
+    if delta <= 0.0:
         return -1.0
-    q = 2.0 * (math.e * z + 1.0)
-    if q < 0.5:  # near the branch point: series in p = sqrt(2 (e z + 1))
-        p = math.sqrt(q)
-        w = -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p * p * p
+    q = 2.0 * math.e * delta
+    if q < 1e-6:  # p < 1e-3: the series alone is exact to double precision
+        return _branch_series(math.sqrt(q))
+    if q < 0.5:  # near the branch point: start from the series
+        w = _branch_series(math.sqrt(q))
     elif z < 3.0:
         lz = math.log1p(z)
         w = lz * (1.0 - math.log1p(lz) / (2.0 + lz))
@@ -88,12 +98,14 @@ def lambert_w0_scalar(z: float) -> float:
 
 def lambert_wm1_scalar(z: float) -> float:
     """Lower branch W_{-1} on ``[-1/e, 0)``."""
-    if z <= -_INV_E:
+    delta = (z + _INV_E) + _INV_E_LO
+    if delta <= 0.0:
         return -1.0
-    q = 2.0 * (math.e * z + 1.0)
+    q = 2.0 * math.e * delta
+    if q < 1e-6:
+        return _branch_series(-math.sqrt(q))
     if q < 0.5:
-        p = -math.sqrt(q)
-        w = -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p * p * p
+        w = _branch_series(-math.sqrt(q))
     else:
         l1 = math.log(-z)
         l2 = math.log(-l1)
