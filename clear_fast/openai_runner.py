@@ -1,0 +1,403 @@
+"""Budgeted batches through the official ``openai`` client, and Batch API files.
+
+:func:`run_openai_batch` allocates one budget over a batch of chat requests
+(``clear_fast.allocate`` over their curves, or ``allocate_levels`` over effort
+levels), sends only the funded requests with their own caps through an
+``openai.AsyncOpenAI`` client, reads the usage back and settles it on a ledger.
+:func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
+
+The client is used by duck typing (``client.chat.completions.create``), so this
+module never imports ``openai``; any OpenAI-compatible server works. Servers
+differ in which cap they honour (llama.cpp and older vLLM ignore
+``max_completion_tokens``), so the cap parameter is an argument, and every
+response is checked against its cap: overruns are reported, and charged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._checks import as_budget
+from .allocate import allocate
+from .curves import SurgeCurves
+from .levels import allocate_levels
+from .providers import OPENAI_CAP_PARAMS, grants_to_requests, level_names
+from .runtime import Ledger
+from .runtime.ledger_api import LedgerAPI
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What happened to one request of a budgeted batch.
+
+    Attributes
+    ----------
+    index : int
+        Position in the batch.
+    cap : int
+        Tokens granted (0: abandoned, no request was sent).
+    effort : str or None
+        ``reasoning_effort`` sent, if any.
+    content : str or None
+        The answer text.
+    finish_reason : str or None
+        ``"stop"``, ``"length"`` (cut at the cap), ...
+    input_tokens, output_tokens, reasoning_tokens : int
+        Usage the server reported (``output_tokens`` includes reasoning).
+    error : str or None
+        The exception's text if the request failed.
+    """
+
+    index: int
+    cap: int
+    effort: str | None
+    content: str | None = None
+    finish_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    error: str | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        """True when the budget did not fund the request (nothing was sent)."""
+        return self.cap == 0
+
+    @property
+    def overran(self) -> bool:
+        """True when the server generated more tokens than the cap (it ignored it)."""
+        return self.cap > 0 and self.output_tokens > self.cap
+
+    @property
+    def cut_off(self) -> bool:
+        """True when the answer stopped at the cap."""
+        return self.finish_reason == "length"
+
+
+@dataclass(frozen=True)
+class OpenAIBatchResult:
+    """Outcomes of a budgeted batch, in request order, with the totals.
+
+    Attributes
+    ----------
+    outcomes : list of RequestOutcome
+    budget : int
+        Tokens the batch could spend.
+    granted : int
+        Sum of the caps sent.
+    spent : int
+        Output tokens the server reported (charged to the ledger).
+    shadow_price : float
+        The allocation's price per token.
+    """
+
+    outcomes: list[RequestOutcome]
+    budget: int
+    granted: int
+    spent: int
+    shadow_price: float
+
+    @property
+    def overruns(self) -> list[int]:
+        """Indices of requests whose server ignored the cap."""
+        return [o.index for o in self.outcomes if o.overran]
+
+    @property
+    def abandoned(self) -> list[int]:
+        """Indices of requests never sent."""
+        return [o.index for o in self.outcomes if o.abandoned]
+
+
+def _messages_of(request: Any, index: int) -> dict[str, Any]:
+    """A request as keyword arguments for ``chat.completions.create``."""
+    if isinstance(request, dict):
+        if "messages" not in request:
+            raise ValueError(f"`requests[{index}]` must have 'messages', got keys {sorted(request)}")
+        return dict(request)
+    if isinstance(request, str):
+        return {"messages": [{"role": "user", "content": request}]}
+    if isinstance(request, (list, tuple)):
+        return {"messages": list(request)}
+    raise TypeError(
+        f"`requests[{index}]` must be a prompt string, a list of messages or a dict of create() arguments, "
+        f"got {type(request).__name__}"
+    )
+
+
+def _usage_of(response: Any) -> tuple[int, int, int]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return 0, 0, 0
+    details = getattr(usage, "completion_tokens_details", None)
+    reasoning = int(getattr(details, "reasoning_tokens", 0) or 0) if details is not None else 0
+    return int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0), reasoning
+
+
+async def _send(
+    client: Any,
+    semaphore: asyncio.Semaphore,
+    ledger: LedgerAPI,
+    query_id: str,
+    index: int,
+    body: dict[str, Any],
+    cap: int,
+    effort: str | None,
+) -> RequestOutcome:
+    async with semaphore:
+        try:
+            response = await client.chat.completions.create(**body)
+        except Exception as error:  # one failed request must not lose the others
+            await ledger.arelease(query_id)
+            return RequestOutcome(index, cap, effort, error=f"{type(error).__name__}: {error}")
+    prompt, output, reasoning = _usage_of(response)
+    if getattr(response, "usage", None) is None:
+        output = cap  # no usage reported: charge the whole cap, never under-count
+    await ledger.asettle(query_id, output)
+    choice = response.choices[0] if response.choices else None
+    return RequestOutcome(
+        index,
+        cap,
+        effort,
+        content=getattr(getattr(choice, "message", None), "content", None),
+        finish_reason=getattr(choice, "finish_reason", None),
+        input_tokens=prompt,
+        output_tokens=output,
+        reasoning_tokens=reasoning,
+    )
+
+
+async def _run(
+    client: Any,
+    requests: Sequence[Any],
+    caps: list[int],
+    efforts: list[str | None],
+    *,
+    model: str,
+    cap_param: str,
+    max_concurrency: int,
+    ledger: LedgerAPI,
+    budget: int,
+    shadow_price: float,
+) -> OpenAIBatchResult:
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+        raise ValueError(f"`max_concurrency` must be a whole number >= 1, got {max_concurrency!r}")
+    fields = grants_to_requests("openai", np.asarray(caps, dtype=np.int64), efforts=efforts, openai_cap_param=cap_param)
+    semaphore = asyncio.Semaphore(max_concurrency)
+    batch_id = uuid.uuid4().hex[:12]
+    tasks: dict[int, asyncio.Task[RequestOutcome]] = {}
+    outcomes: dict[int, RequestOutcome] = {}
+    for i, extra in enumerate(fields):
+        if extra is None:
+            outcomes[i] = RequestOutcome(i, 0, None)
+            continue
+        query_id = f"{batch_id}:{i}"
+        if await ledger.atry_reserve(query_id, caps[i]) is None:
+            outcomes[i] = RequestOutcome(i, 0, None, error="the ledger could no longer cover its cap")
+            continue
+        body = {"model": model, **_messages_of(requests[i], i), **extra}
+        tasks[i] = asyncio.create_task(_send(client, semaphore, ledger, query_id, i, body, caps[i], efforts[i]))
+    for i, task in tasks.items():
+        outcomes[i] = await task
+    ordered = [outcomes[i] for i in range(len(requests))]
+    return OpenAIBatchResult(
+        outcomes=ordered,
+        budget=budget,
+        granted=sum(o.cap for o in ordered),
+        spent=sum(o.output_tokens for o in ordered),
+        shadow_price=shadow_price,
+    )
+
+
+def _ledger_and_budget(budget: Any, ledger: LedgerAPI | None) -> tuple[LedgerAPI, int]:
+    if ledger is None:
+        budget = as_budget(budget)
+        return Ledger(budget), budget
+    if not isinstance(ledger, LedgerAPI):
+        raise TypeError(f"`ledger` must be a clear_fast.runtime ledger, got {type(ledger).__name__}")
+    free = ledger.snapshot().free
+    return ledger, free if budget is None else min(as_budget(budget), free)
+
+
+async def run_openai_batch(
+    client: Any,
+    requests: Sequence[Any],
+    curves: SurgeCurves,
+    budget: int | None,
+    *,
+    model: str,
+    cap_param: str = "max_completion_tokens",
+    max_concurrency: int = 8,
+    ledger: LedgerAPI | None = None,
+) -> OpenAIBatchResult:
+    """Allocate ``budget`` over ``requests`` and send the funded ones, each with its cap.
+
+    Parameters
+    ----------
+    client : openai.AsyncOpenAI
+        Or any object with an async ``chat.completions.create``.
+    requests : sequence, length n
+        Each a prompt string, a list of chat messages, or a dict of ``create()``
+        arguments with ``messages``.
+    curves : SurgeCurves, length n
+        Predicted utility of each request against its cap.
+    budget : int or None
+        Output tokens for the batch; None with a ``ledger``: what it has free.
+    model : str
+        Model name sent with every request.
+    cap_param : {"max_completion_tokens", "max_tokens"}
+        The cap parameter the server honours.
+    max_concurrency : int, default 8
+        Requests in flight at once.
+    ledger : clear_fast.runtime ledger, optional
+        Shared budget to reserve caps on and settle usage to (a fleet's
+        ``RedisLedger``); by default a private one holding ``budget``.
+
+    Returns
+    -------
+    OpenAIBatchResult
+        Outcomes in request order. Abandoned requests were never sent.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On a bad budget, cap parameter, request or a length mismatch.
+    """
+    if not isinstance(curves, SurgeCurves):
+        raise TypeError(f"`curves` must be SurgeCurves, got {type(curves).__name__}")
+    if len(curves) != len(requests):
+        raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
+    if cap_param not in OPENAI_CAP_PARAMS:
+        raise ValueError(f"`cap_param` must be one of {OPENAI_CAP_PARAMS}, got {cap_param!r}")
+    ledger, budget = _ledger_and_budget(budget, ledger)
+    allocation = allocate(curves, budget)
+    caps = [int(t) for t in allocation.tokens]
+    return await _run(
+        client,
+        requests,
+        caps,
+        [None] * len(caps),
+        model=model,
+        cap_param=cap_param,
+        max_concurrency=max_concurrency,
+        ledger=ledger,
+        budget=budget,
+        shadow_price=float(allocation.shadow_price),
+    )
+
+
+async def run_openai_levels(
+    client: Any,
+    requests: Sequence[Any],
+    costs: ArrayLike,
+    utilities: ArrayLike,
+    budget: int | None,
+    *,
+    model: str,
+    levels: Sequence[str] = ("low", "medium", "high"),
+    cap_param: str = "max_completion_tokens",
+    max_concurrency: int = 8,
+    ledger: LedgerAPI | None = None,
+) -> OpenAIBatchResult:
+    """Pick a ``reasoning_effort`` level per request under one budget and send them.
+
+    Parameters
+    ----------
+    costs, utilities : array_like, shape (n, L)
+        Measured tokens and accuracy of each request at each level (columns in
+        the order of ``levels``). The cost of the chosen level is also the
+        request's cap, so the budget holds even if a level runs long.
+    levels : sequence of str, length L
+        The ``reasoning_effort`` names of the columns.
+    Others
+        As in :func:`run_openai_batch`.
+
+    Returns
+    -------
+    OpenAIBatchResult
+    """
+    if cap_param not in OPENAI_CAP_PARAMS:
+        raise ValueError(f"`cap_param` must be one of {OPENAI_CAP_PARAMS}, got {cap_param!r}")
+    cost_table = np.asarray(costs, dtype=np.float64)
+    if cost_table.ndim != 2 or cost_table.shape[1] != len(levels):
+        raise ValueError(f"`costs` must have shape (n, {len(levels)}) (one column per level), got {cost_table.shape}")
+    if cost_table.shape[0] != len(requests):
+        raise ValueError(f"`costs` has {cost_table.shape[0]} rows for {len(requests)} requests")
+    ledger, budget = _ledger_and_budget(budget, ledger)
+    chosen = allocate_levels(cost_table, utilities, budget)
+    names = level_names(chosen.level, levels)
+    caps = [int(t) for t in chosen.tokens]
+    return await _run(
+        client,
+        requests,
+        caps,
+        names,
+        model=model,
+        cap_param=cap_param,
+        max_concurrency=max_concurrency,
+        ledger=ledger,
+        budget=budget,
+        shadow_price=float(chosen.shadow_price),
+    )
+
+
+def write_batch_jsonl(
+    out: str | IO[str],
+    requests: Sequence[Any],
+    tokens: ArrayLike,
+    *,
+    model: str,
+    cap_param: str = "max_completion_tokens",
+    efforts: Sequence[str | None] | None = None,
+    endpoint: str = "/v1/chat/completions",
+    id_prefix: str = "request-",
+) -> list[str]:
+    """Write an OpenAI Batch API input file with a cap per request.
+
+    Parameters
+    ----------
+    out : str or text file
+        Path to write, or an open text file.
+    requests : sequence, length n
+        As in :func:`run_openai_batch`.
+    tokens : array_like of int, shape (n,)
+        Caps, e.g. ``allocate(...).tokens``; abandoned requests (0) are left out.
+    model, cap_param
+        As in :func:`run_openai_batch`.
+    efforts : sequence of str or None, optional
+        Per-request ``reasoning_effort``.
+    endpoint : str
+        The Batch API ``url`` of each line.
+    id_prefix : str
+        ``custom_id`` is ``id_prefix + <request index>``, to match results back.
+
+    Returns
+    -------
+    list of str
+        The ``custom_id`` of each line written, in order.
+    """
+    fields = grants_to_requests("openai", tokens, efforts=efforts, openai_cap_param=cap_param)
+    if len(fields) != len(requests):
+        raise ValueError(f"`tokens` has {len(fields)} caps for {len(requests)} requests")
+    lines = []
+    ids = []
+    for i, extra in enumerate(fields):
+        if extra is None:
+            continue
+        custom_id = f"{id_prefix}{i}"
+        body = {"model": model, **_messages_of(requests[i], i), **extra}
+        lines.append(json.dumps({"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body}))
+        ids.append(custom_id)
+    text = "".join(line + "\n" for line in lines)
+    if isinstance(out, str):
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        out.write(text)
+    return ids
