@@ -14,6 +14,8 @@ from .pricing import best_response, breakeven_price, utility
 # --- workloads and evaluation ---
 # --- runtime (ledger, pacer) ---
 # --- model calls (providers, openai) ---
+from .openai_runner import OpenAIBatchResult, RequestOutcome, run_openai_batch, run_openai_levels, write_batch_jsonl
+from .providers import grants_to_requests, request_fields
 
 __version__ = "0.1.0"
 
@@ -31,4 +33,11 @@ __all__ = [
     # workloads and evaluation
     # runtime
     # model calls
+    "OpenAIBatchResult",
+    "RequestOutcome",
+    "grants_to_requests",
+    "request_fields",
+    "run_openai_batch",
+    "run_openai_levels",
+    "write_batch_jsonl",
 ]
