@@ -29,18 +29,18 @@ def _series(rows: Sequence[ResultRow], stream: str, policy: str) -> list[ResultR
 def pareto_figure(rows: Sequence[ResultRow]) -> tuple[Figure, dict]:
     """Mean accuracy against total tokens spent: up and to the left is better."""
     streams, policies = _ordered(rows)
-    figure, axes = stream_grid(streams, "Accuracy against tokens spent (each point is one budget)")
+    figure, axes = stream_grid(streams, "Accuracy against tokens used (one point per budget)")
     for stream, ax in axes.items():
         for policy in policies:
             series = _series(rows, stream, policy)
             if series:
                 ax.plot(
-                    [r.tokens_spent / 1000 for r in series],
+                    [r.tokens_used / 1000 for r in series],
                     [100 * r.accuracy for r in series],
                     marker="o", markersize=3.5, linewidth=1.8,
                     color=policy_colour(policy, policies), label=policy,
                 )
-        ax.set_xlabel("total tokens spent (thousands)")
+        ax.set_xlabel("total tokens used (thousands)")
         ax.set_ylabel("mean accuracy (%)")
         ax.legend(fontsize="small", loc="lower right")
     return figure, axes

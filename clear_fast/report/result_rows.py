@@ -13,7 +13,9 @@ COLUMNS = (
     "budget_per_query",
     "queries",
     "accuracy",
-    "tokens_spent",
+    "expected_accuracy",
+    "tokens_granted",
+    "tokens_used",
     "abandonment",
     "shadow_price",
 )
@@ -32,9 +34,13 @@ class ResultRow:
     queries : int
         Number of queries in the stream.
     accuracy : float
-        Share of queries answered correctly, in [0, 1].
-    tokens_spent : int
-        Tokens the model actually used, summed over the stream.
+        Share of queries the model answered correctly at their caps, in [0, 1].
+    expected_accuracy : float
+        The same, expected from the true curves (no sampling noise), in [0, 1].
+    tokens_granted : int
+        Sum of the caps (never above the budget).
+    tokens_used : int
+        Tokens the model actually generated, summed over the stream.
     abandonment : float
         Share of queries given no tokens at all, in [0, 1].
     shadow_price : float
@@ -46,7 +52,9 @@ class ResultRow:
     budget_per_query: int
     queries: int
     accuracy: float
-    tokens_spent: int
+    expected_accuracy: float
+    tokens_granted: int
+    tokens_used: int
     abandonment: float
     shadow_price: float
 
@@ -55,10 +63,19 @@ class ResultRow:
         return asdict(self)
 
 
+_INTEGERS = {"budget_per_query", "queries", "tokens_granted", "tokens_used"}
+_TEXT = {"stream", "policy"}
+
+
 def rows_from_records(records: Iterable[Mapping[str, Any]]) -> list[ResultRow]:
     """Rows from mappings with the fields of :class:`ResultRow` (as read back from JSON or CSV).
 
-    ``None`` or an empty string for ``shadow_price`` means NaN (no price).
+    ``None`` or an empty string for a number means NaN (e.g. no shadow price).
+
+    Raises
+    ------
+    ValueError
+        If a record lacks a field.
     """
     names = [field.name for field in fields(ResultRow)]
     out = []
@@ -66,17 +83,14 @@ def rows_from_records(records: Iterable[Mapping[str, Any]]) -> list[ResultRow]:
         missing = [name for name in names if name not in record]
         if missing:
             raise ValueError(f"`records` entry lacks {missing}: got keys {sorted(record)}")
-        price = record["shadow_price"]
-        out.append(
-            ResultRow(
-                stream=str(record["stream"]),
-                policy=str(record["policy"]),
-                budget_per_query=int(float(record["budget_per_query"])),
-                queries=int(float(record["queries"])),
-                accuracy=float(record["accuracy"]),
-                tokens_spent=int(float(record["tokens_spent"])),
-                abandonment=float(record["abandonment"]),
-                shadow_price=math.nan if price in (None, "") else float(price),
-            )
-        )
+        values: dict[str, Any] = {}
+        for name in names:
+            raw = record[name]
+            if name in _TEXT:
+                values[name] = str(raw)
+            elif name in _INTEGERS:
+                values[name] = int(float(raw))
+            else:
+                values[name] = math.nan if raw in (None, "") else float(raw)
+        out.append(ResultRow(**values))
     return out

@@ -1,0 +1,87 @@
+"""Running the demo's caps through a real LangChain chain with the simulated reasoning model.
+
+The demo's numbers come from a direct simulation, which is fast. To show that
+the same caps behave the same way when they travel the way a user's would (a
+prompt, a chat model whose ``max_tokens`` is set per input through the config,
+an output parser), each funded query is also run through
+``prompt | model | parser`` and the realised answers are compared with the
+direct simulation, query by query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+CAP_FIELD = "max_tokens"
+
+
+@dataclass(frozen=True)
+class ChainRun:
+    """What came back from the chain for one set of caps.
+
+    Attributes
+    ----------
+    correct : ndarray of bool, shape (n,)
+        Parsed from each answer's text; False for queries not sent.
+    tokens_used : ndarray of int64, shape (n,)
+        Output tokens reported in each answer's usage; 0 for queries not sent.
+    calls : int
+        Model calls made (abandoned queries, with cap 0, are never sent).
+    """
+
+    correct: NDArray[np.bool_]
+    tokens_used: NDArray[np.int64]
+    calls: int
+
+
+def _parse_answer(message: Any) -> dict[str, Any]:
+    """The output parser: was the answer right, and how many tokens did it take."""
+    text = message.content if isinstance(message.content, str) else ""
+    return {"correct": text.endswith(": correct"), "tokens": int(message.usage_metadata["output_tokens"])}
+
+
+def build_chain(reasoner: Any, problems: Any) -> Any:
+    """``prompt | simulated chat model (per-input max_tokens) | parser`` over ``reasoner``.
+
+    ``problems[i]`` is the text of query ``i``; it starts with ``Problem #i``,
+    which is how the simulated model knows which query it is answering.
+    """
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import ConfigurableField, RunnableLambda
+
+    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Think step by step, then give the final answer."), ("human", "{problem}")]
+    )
+    model = SimulatedReasoningChatModel(reasoner=reasoner).configurable_fields(
+        max_tokens=ConfigurableField(id=CAP_FIELD, name="max tokens", description="per-input length cap")
+    )
+    texts = tuple(problems)
+    to_prompt_input = RunnableLambda(lambda query: {"problem": texts[query["query"]]})
+    return to_prompt_input | prompt | model | RunnableLambda(_parse_answer)
+
+
+def run_caps(chain: Any, caps: NDArray[np.int64]) -> ChainRun:
+    """Send every query with a cap > 0 through ``chain`` with that cap; never send the others."""
+    sent = np.flatnonzero(caps > 0)
+    correct = np.zeros(caps.shape[0], dtype=np.bool_)
+    tokens = np.zeros(caps.shape[0], dtype=np.int64)
+    if sent.size:
+        inputs = [{"query": int(i)} for i in sent]
+        configs = [{"configurable": {CAP_FIELD: int(caps[i])}} for i in sent]
+        for i, answer in zip(sent, chain.batch(inputs, configs)):
+            correct[i] = answer["correct"]
+            tokens[i] = answer["tokens"]
+    return ChainRun(correct=correct, tokens_used=tokens, calls=int(sent.size))
+
+
+def mismatches(run: ChainRun, reasoner: Any, caps: NDArray[np.int64]) -> int:
+    """How many queries the chain answered differently from the direct simulation (should be 0)."""
+    correct, tokens_used, _ = reasoner.answer_many(caps)
+    tokens_used = np.where(caps > 0, tokens_used, 0)
+    return int(np.count_nonzero((run.correct != correct) | (run.tokens_used != tokens_used)))
