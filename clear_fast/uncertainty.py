@@ -1,0 +1,214 @@
+"""Allocation that knows its thresholds are guesses.
+
+A predicted threshold comes with a spread: ``log tau ~ Normal(log tau_hat, s)``.
+Plugging ``tau_hat`` into :func:`clear_fast.allocate` treats the guess as the
+truth: a query whose threshold was underestimated gets a grant that stops just
+short of where it starts to pay, and one whose threshold was overestimated is
+abandoned. Here each query's grant is instead chosen against its *expected*
+utility over that distribution: each query gets a grid of candidate grants,
+the expected utility of each grant is computed by Gauss-Hermite quadrature over
+``log tau``, and the multiple-choice knapsack solver
+(:func:`clear_fast.allocate_levels`) picks one grant per query (or none).
+Averaging over ``tau`` also smooths the kink at the threshold, so the expected
+curve is closer to concave and the knapsack's rounding loses less.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._checks import as_budget, as_float_array
+from .curves import SurgeCurves
+from .levels import LevelAllocation, allocate_levels
+
+_TAIL = 2.5  # candidate grants cover tau_hat * exp(+-2.5 spread): 99% of the predictive mass
+_WIDTHS_PAST = {"surge": 3.0, "cumulative": 8.0}  # and this many 1/beta beyond it (where utility has levelled)
+
+
+def _check_count(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, *, nodes: int = 24) -> NDArray[np.float64]:
+    """Expected weighted utility at ``tokens`` when each threshold is lognormal around ``curves.tau``.
+
+    Parameters
+    ----------
+    curves : SurgeCurves, length n
+        Curves whose ``tau`` is the predicted median threshold.
+    spread : float or array_like, shape (n,)
+        Standard deviation of ``log tau`` (>= 0; 0 gives the plain utility).
+    tokens : array_like, shape (n,) or (n, L)
+        Grants (>= 0), one per query or ``L`` candidates per query.
+    nodes : int
+        Gauss-Hermite nodes (>= 1).
+
+    Returns
+    -------
+    ndarray, shape like ``tokens``
+        ``E[w U(b; tau)]`` with ``log tau ~ Normal(log curves.tau, spread)``. Grants above
+        ``max_tokens`` are valued at the cap; grants below ``min_tokens`` at 0.
+
+    Notes
+    -----
+    With probabilists' Hermite nodes ``z_k`` and weights ``h_k``,
+    ``E f(tau) ~= sum_k h_k f(tau_hat exp(s z_k)) / sqrt(2 pi)``: exact for
+    polynomials of degree ``2 nodes - 1`` in ``z``. O(n L nodes).
+    """
+    if not isinstance(curves, SurgeCurves):
+        raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
+    n = len(curves)
+    spreads = as_float_array("spread", spread, n, minimum=0.0)
+    grants = np.array(tokens, dtype=np.float64, copy=True)
+    if grants.ndim not in (1, 2) or grants.shape[0] != n:
+        raise ValueError(f"`tokens` must have shape ({n},) or ({n}, L), got {grants.shape}")
+    if not np.all(np.isfinite(grants)) or np.any(grants < 0):
+        raise ValueError("`tokens` must be finite and >= 0")
+    count = _check_count("nodes", nodes, 1)
+    z, h = np.polynomial.hermite_e.hermegauss(count)
+    h = h / math.sqrt(2.0 * math.pi)
+    shape = grants.shape
+    b = grants.reshape(n, -1)
+    usable = b >= curves.min_tokens[:, None]
+    b = np.minimum(b, curves.max_tokens[:, None])
+    tau = curves.tau[:, None, None] * np.exp(spreads[:, None, None] * z[None, None, :])  # (n, 1, K)
+    beta = curves.beta[:, None, None]
+    x = np.maximum(b[:, :, None] - tau, 0.0)  # (n, L, K)
+    decay = np.exp(-beta * x)
+    if curves.form == "surge":
+        values = curves.scale[:, None, None] * x * decay
+    else:
+        values = curves.scale[:, None, None] / beta**2 * (-np.expm1(-beta * x) - beta * x * decay)
+    out = np.where(usable, (values * h).sum(axis=2), 0.0)
+    return out.reshape(shape)
+
+
+@dataclass(frozen=True, eq=False)
+class UncertainAllocation:
+    """The answer of :func:`allocate_uncertain`.
+
+    Attributes
+    ----------
+    tokens : ndarray of int64, shape (n,)
+        Grant per query (0 = abandoned); ``sum(tokens) <= budget``.
+    expected_utility : ndarray of float64, shape (n,)
+        Each query's expected utility at its grant.
+    total_expected_utility : float
+        Their sum: the objective that was maximised.
+    upper_bound : float
+        No choice among the candidate grants does better in expectation.
+    shadow_price : float
+        Expected utility per token at the margin.
+    budget : int
+    levels : LevelAllocation
+        The knapsack's own answer (chosen candidate per query).
+    """
+
+    tokens: NDArray[np.int64]
+    expected_utility: NDArray[np.float64]
+    total_expected_utility: float
+    upper_bound: float
+    shadow_price: float
+    budget: int
+    levels: LevelAllocation
+
+    @property
+    def funded(self) -> NDArray[np.bool_]:
+        """Queries given a grant."""
+        return self.tokens > 0
+
+    @property
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Queries given nothing."""
+        return self.tokens == 0
+
+    @property
+    def spent(self) -> int:
+        """Tokens granted in total."""
+        return int(self.tokens.sum())
+
+
+def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48) -> NDArray[np.int64]:
+    """Whole-token candidate grants per query, shape (n, levels), spanning where its utility changes.
+
+    From ``max(min_tokens, tau_hat exp(-2.5 s))`` to ``tau_hat exp(2.5 s)`` plus a few curve
+    widths (``1/beta``), capped at ``max_tokens``; evenly spaced, rounded down to whole tokens.
+    """
+    n = len(curves)
+    spreads = as_float_array("spread", spread, n, minimum=0.0)
+    count = _check_count("levels", levels, 2)
+    low = np.maximum(curves.min_tokens, curves.tau * np.exp(-_TAIL * spreads))
+    high = np.minimum(curves.max_tokens, curves.tau * np.exp(_TAIL * spreads) + _WIDTHS_PAST[curves.form] / curves.beta)
+    high = np.maximum(high, low)
+    share = np.linspace(0.0, 1.0, count)
+    grid = low[:, None] + share[None, :] * (high - low)[:, None]
+    # a grant below min_tokens is worthless, so round those up to the minimum (never past the cap)
+    whole = np.floor(grid)
+    return np.maximum(whole, np.minimum(np.ceil(curves.min_tokens), np.floor(curves.max_tokens))[:, None]).astype(np.int64)
+
+
+def allocate_uncertain(
+    curves: SurgeCurves, spread: ArrayLike, budget: int, *, levels: int = 48, nodes: int = 24
+) -> UncertainAllocation:
+    """Allocate a budget to maximise expected utility when thresholds are uncertain.
+
+    Parameters
+    ----------
+    curves : SurgeCurves, length n
+        Curves with the predicted (median) thresholds.
+    spread : float or array_like, shape (n,)
+        Standard deviation of each query's ``log tau`` (>= 0), as returned by a
+        predictor's ``predict`` or in :attr:`clear_fast.fit.FitResult.log_tau_spread`.
+    budget : int
+        Total tokens (a whole number >= 0).
+    levels : int
+        Candidate grants per query (>= 2).
+    nodes : int
+        Gauss-Hermite nodes for the expectation over ``log tau``.
+
+    Returns
+    -------
+    UncertainAllocation
+
+    Raises
+    ------
+    TypeError
+        When ``curves`` is not a SurgeCurves.
+    ValueError
+        On a negative or non-finite spread, a bad budget, or ``levels < 2``.
+
+    Notes
+    -----
+    With ``spread = 0`` this is plain CLEAR on a grid of grants (use
+    :func:`clear_fast.allocate` instead: it solves the continuous problem exactly).
+    Cost: O(n levels nodes) for the expectations, then O(n levels log(n levels)).
+    """
+    if not isinstance(curves, SurgeCurves):
+        raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
+    total = as_budget(budget)
+    spreads = as_float_array("spread", spread, len(curves), minimum=0.0)
+    grants = candidate_grants(curves, spreads, levels=levels)
+    values = expected_utility(curves, spreads, grants, nodes=nodes)
+    if len(curves) == 0:
+        empty = allocate_levels(np.zeros((0, grants.shape[1])), np.zeros((0, grants.shape[1])), total)
+        return UncertainAllocation(np.zeros(0, np.int64), np.zeros(0), 0.0, 0.0, 0.0, total, empty)
+    chosen = allocate_levels(grants.astype(np.float64), values, total)
+    rows = np.arange(len(curves))
+    funded = chosen.level >= 0
+    tokens = np.where(funded, grants[rows, np.maximum(chosen.level, 0)], 0).astype(np.int64)
+    per_query = np.where(funded, values[rows, np.maximum(chosen.level, 0)], 0.0)
+    return UncertainAllocation(
+        tokens=tokens,
+        expected_utility=per_query,
+        total_expected_utility=float(per_query.sum()),
+        upper_bound=float(chosen.upper_bound),
+        shadow_price=float(chosen.shadow_price),
+        budget=total,
+        levels=chosen,
+    )
