@@ -7,8 +7,12 @@
 """
 
 from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
+from .fairness import TenantShares
 from .ledger import Ledger
 from .ledger_api import Hold, LedgerAPI
+from .pacer import Pacer, PacerStatus
+from .policies import Decision, Defer, FallBack, Refuse
+from .quote import Quote
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
 from .redis_ledger import RedisLedger
 from .window import BudgetWindow
@@ -16,17 +20,25 @@ from .window import BudgetWindow
 __all__ = [
     "BudgetExceeded",
     "BudgetWindow",
+    "Decision",
+    "Defer",
+    "FallBack",
     "Hold",
     "Ledger",
     "LedgerAPI",
     "LedgerError",
     "LedgerSnapshot",
     "Overrun",
+    "Pacer",
+    "PacerStatus",
+    "Quote",
     "RedisLedger",
+    "Refuse",
     "Release",
     "Reservation",
     "ReservationClosed",
     "ReservationOpen",
     "Settlement",
+    "TenantShares",
     "UnknownReservation",
 ]

@@ -97,6 +97,11 @@ class Ledger(LedgerAPI):
         self._overruns: deque[Overrun] = deque(maxlen=1000)
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The clock this ledger keeps time with (a pacer reading the ledger uses it too)."""
+        return self._clock
+
+    @property
     def overruns(self) -> list[Overrun]:
         """The most recent overruns (up to 1000), oldest first."""
         with self._lock:

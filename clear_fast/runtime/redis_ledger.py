@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from typing import Any, Callable
 
 from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
@@ -164,6 +165,12 @@ class RedisLedger(LedgerAPI):
         return LedgerSnapshot(budget, allowance, spent, reserved, open_count, window, start, end, *totals)
 
     # -- extras ------------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock windows are computed with: the one given, else wall-clock time (the server's clock
+        approximately, as Redis keeps time by it)."""
+        return self._clock if self._clock is not None else time.time
 
     @property
     def overruns(self) -> list[Overrun]:
