@@ -64,7 +64,7 @@ def apportion(weights: NDArray[np.float64], budget: int) -> NDArray[np.int64]:
     total = float(weights.sum())
     if len(weights) == 0 or total <= 0:
         return np.zeros(len(weights), dtype=np.int64)
-    exact = weights * (budget / total)
+    exact = (weights / total) * budget
     caps = np.floor(exact).astype(np.int64)
     # Rounding in exact can let floor sum past budget by a token; never hand out more than there is.
     while caps.sum() > budget:
