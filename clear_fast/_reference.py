@@ -155,7 +155,11 @@ def _response(form, tau, a, beta, lower, upper, lam):
     if z <= -_INV_E:
         return lower
     b = min(max(tau - lambert_wm1_scalar(z) / beta, lower), upper)
-    if b > lower and _u_at(form, tau, a, beta, lower) - lam * lower > _u_at(form, tau, a, beta, b) - lam * b:
+    # The cumulative curve is convex before its inflection, so the left end can beat the concave-side
+    # root; it is taken only when it is worth funding at this price. When nothing is (a query forced in
+    # above its break-even price), the concave-side root is the one that satisfies the optimality conditions.
+    surplus_lower = _u_at(form, tau, a, beta, lower) - lam * lower
+    if b > lower and surplus_lower > 0.0 and surplus_lower > _u_at(form, tau, a, beta, b) - lam * b:
         return lower
     return b
 
@@ -355,14 +359,22 @@ def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_
     floor_in = sum(lower[order[k]] for k in range(p + 1))
     value_in = -1.0
     if floor_in <= budget:
-        top = max(scale[order[k]] for k in range(p + 1))
+        # above the largest marginal utility every response sits at its lower bound
+        top = max(_max_marginal(form, scale[order[k]], beta[order[k]]) for k in range(p + 1))
         lam_in = _solve_prefix(form, tau, scale, beta, lower, upper, order, p + 1, budget, s_p, top)
-        value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
+        spent_in = _prefix_demand(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)[0]
+        if spent_in <= budget * (1.0 + 1e-12):  # a response that jumps to its lower bound can skip the budget
+            value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
     if value_in > value_out:
         _fill(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, tokens_out)
         return CLEAR_JUMP_IN, s_p, p
     _fill(form, tau, scale, beta, lower, upper, order, p, lam_out, tokens_out)
     return CLEAR_JUMP_OUT, s_p, p
+
+
+def _max_marginal(form, a, beta):
+    """Largest marginal utility of a curve: a for the surge (at onset), a/(beta e) for the cumulative."""
+    return a if form == SURGE else a / (beta * math.e)
 
 
 def _prefix_value(form, tau, scale, beta, lower, upper, order, count, lam):

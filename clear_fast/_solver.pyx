@@ -135,7 +135,7 @@ cdef inline double _u_at(int form, double tau, double a, double beta, double b) 
 cdef inline double _response(int form, double tau, double a, double beta, double lower, double upper,
                              double lam, double* slope) noexcept nogil:
     """Best grant in [lower, upper] at price lam, ignoring abandonment; slope gets d b / d lam."""
-    cdef double w, b, z
+    cdef double w, b, z, surplus_lower
     slope[0] = 0.0
     if form == SURGE:
         if lam >= a:
@@ -157,7 +157,9 @@ cdef inline double _response(int form, double tau, double a, double beta, double
     elif lam > 0.0 and w != -1.0:
         slope[0] = -w / (lam * beta * (1.0 + w))
     if form == CUMULATIVE and b > lower:
-        if _u_at(form, tau, a, beta, lower) - lam * lower > _u_at(form, tau, a, beta, b) - lam * b:
+        # the left end wins only when worth funding at this price (see the twin for why)
+        surplus_lower = _u_at(form, tau, a, beta, lower) - lam * lower
+        if surplus_lower > 0.0 and surplus_lower > _u_at(form, tau, a, beta, b) - lam * b:
             slope[0] = 0.0
             return lower
     return b
@@ -389,7 +391,7 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
     positions to a few evaluations.
     """
     cdef Py_ssize_t n = tau.shape[0], m = order.shape[0], i, k, c, lo_j, hi_j, mid, step, j, p, q
-    cdef double s, lam, s_p, s_j, b_q, f_p, lam_out, lam_in, value_out, value_in, floor_in, top
+    cdef double s, lam, s_p, s_j, b_q, f_p, lam_out, lam_in, value_out, value_in, floor_in, top, marginal_max
     cdef int kind
     with nogil:
         for i in range(n):
@@ -457,12 +459,16 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             for k in range(p + 1):
                 i = order[k]
                 floor_in += lower[i]
-                if scale[i] > top:
-                    top = scale[i]
+                # above the largest marginal utility every response sits at its lower bound
+                marginal_max = scale[i] if form == SURGE else scale[i] / (beta[i] * E)
+                if marginal_max > top:
+                    top = marginal_max
             value_in = -1.0
             if floor_in <= budget:
                 lam_in = _solve_prefix(form, tau, scale, beta, lower, upper, order, p + 1, budget, s_p, top)
-                value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
+                # a response that jumps to its lower bound can skip over the budget: check feasibility
+                if _prefix_demand(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, &s) <= budget * (1.0 + 1e-12):
+                    value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
             if value_in > value_out:
                 _fill(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, tokens_out)
                 kind = JUMP_IN
