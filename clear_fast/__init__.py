@@ -12,6 +12,8 @@ from .pricing import best_response, breakeven_price, utility
 
 # --- estimation (fit, estimators) ---
 # --- workloads and evaluation ---
+from .evaluation import EvaluationResult, evaluate
+from .workloads import SimulatedReasoner, Stream, make_stream
 # --- runtime (ledger, pacer) ---
 # --- model calls (providers, openai) ---
 from .openai_runner import OpenAIBatchResult, RequestOutcome, run_openai_batch, run_openai_levels, write_batch_jsonl
@@ -31,6 +33,11 @@ __all__ = [
     "utility",
     # estimation
     # workloads and evaluation
+    "EvaluationResult",
+    "SimulatedReasoner",
+    "Stream",
+    "evaluate",
+    "make_stream",
     # runtime
     # model calls
     "OpenAIBatchResult",
