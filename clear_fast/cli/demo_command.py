@@ -19,9 +19,10 @@ DESCRIPTION = """\
 Run the paper's experiment on the built-in traffic streams: CLEAR against
 Uniform, Proportional, SelfEstimate and Oracle, at budgets from 100 to 1500
 tokens per query, with a simulated reasoning model. CLEAR's caps also run
-through a LangChain chain (prompt | chat model | parser), checked against the
-direct simulation. Prints a table per stream and writes a report folder:
-pareto.png, abandonment.png, shadow_price.png, results.csv, results.json.
+through a LangChain chain (prompt | chat model | parser) for a sample of each
+stream (--chain-queries), checked answer by answer against the simulation.
+Prints a table per stream and writes a report folder: pareto.png,
+abandonment.png, shadow_price.png, results.csv, results.json.
 """
 
 
@@ -50,11 +51,17 @@ def add_parser(subparsers: Any) -> None:
         metavar="B1,B2",
         help="budgets in tokens per query (default 100,...,1000,1200,1500)",
     )
+    parser.add_argument(
+        "--chain-queries",
+        default="100",
+        metavar="N|all",
+        help="queries per stream and budget sent through the LangChain chain with CLEAR's caps (default 100)",
+    )
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"report folder (default ./{DEFAULT_OUT})")
     parser.set_defaults(run=run)
 
 
-def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int]]:
+def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int], int | None]:
     if args.size < 1:
         raise CommandError(f"--size must be a whole number of queries >= 1, got {args.size}; try --size 500")
     if args.seed < 0:
@@ -71,15 +78,21 @@ def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int]]:
         if not (value >= 1 and value.is_integer()):
             raise CommandError(f"--budgets must be whole numbers of tokens per query >= 1, got {text!r}; e.g. --budgets 100,300,1000")
         budgets.append(int(value))
+    if args.chain_queries == "all":
+        chain_queries = None
+    elif args.chain_queries.isdigit():
+        chain_queries = int(args.chain_queries)
+    else:
+        raise CommandError(f"--chain-queries must be a whole number >= 0 or 'all', got {args.chain_queries!r}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {args.out} is a file; choose a folder for the report")
-    return list(dict.fromkeys(args.streams)), sorted(set(budgets))
+    return list(dict.fromkeys(args.streams)), sorted(set(budgets)), chain_queries
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the tables, write the report."""
-    streams, budgets = _checked_options(args)  # before the heavy imports: a typo should fail fast
+    streams, budgets, chain_queries = _checked_options(args)  # before the heavy imports: a typo should fail fast
 
     from rich.console import Console
 
@@ -91,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     # Without a terminal rich would wrap at 80 columns; a log file has room for the whole table.
     console = Console(width=None if sys.stdout.isatty() else 120)
     started = time.perf_counter()
-    result = run_experiment(streams, budgets, size=args.size, seed=args.seed, show_progress=sys.stderr.isatty())
+    result = run_experiment(streams, budgets, size=args.size, seed=args.seed, chain_queries=chain_queries, show_progress=sys.stderr.isatty())
     for table in stream_tables(result.rows):
         console.print(table)
     metadata = {
@@ -107,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
     written = write_report(result.rows, args.out, metadata=metadata)
     chain = result.chain_summary
     console.print(
-        f"LangChain check: CLEAR's caps sent through prompt | chat model | parser, {chain['calls']} calls, "
-        f"{chain['mismatches']} answers differing from the direct simulation.",
+        f"LangChain check: CLEAR's caps for {chain['queries_per_budget']} queries per stream and budget sent "
+        f"through prompt | chat model | parser: {chain['calls']} calls, {chain['mismatches']} answers "
+        "differing from the direct simulation.",
         soft_wrap=True,
     )
     console.print(f"Report: {Path(args.out).resolve()} ({', '.join(written)})", soft_wrap=True)

@@ -48,7 +48,8 @@ class ExperimentResult:
     chain_summary : dict
         ``calls`` (model calls through the chain), ``mismatches`` (answers that
         differ from the direct simulation, 0 when all is well), ``policy``, and
-        per stream the chain's realised accuracy at each budget.
+        ``queries_per_budget`` (the sample size), and per stream the chain's
+        realised accuracy on the sample at each budget.
     """
 
     rows: list[ResultRow] = field(default_factory=list)
@@ -56,7 +57,13 @@ class ExperimentResult:
 
 
 def run_experiment(
-    streams: Sequence[str], budgets: Sequence[int], *, size: int, seed: int, show_progress: bool = True
+    streams: Sequence[str],
+    budgets: Sequence[int],
+    *,
+    size: int,
+    seed: int,
+    chain_queries: int | None = None,
+    show_progress: bool = True,
 ) -> ExperimentResult:
     """Run the paper's five policies on ``streams`` at ``budgets`` tokens per query.
 
@@ -70,6 +77,9 @@ def run_experiment(
         Queries per stream.
     seed : int
         Seed of the streams and of the simulated model's draws.
+    chain_queries : int, optional
+        How many of each stream's queries (its first ones; streams are in random
+        order) go through the LangChain chain at each budget; all when None.
     show_progress : bool
         Draw a progress bar on stderr.
     """
@@ -94,19 +104,21 @@ def run_experiment(
             recorder = next(p for p in policies if isinstance(p, _RecordingPolicy))
             reasoner = SimulatedReasoner(stream.curves, seed=seed)
             chain = build_chain(reasoner, stream.texts)
+            sample = np.arange(len(stream) if chain_queries is None else min(chain_queries, len(stream)))
             chain_accuracy[name] = {}
             for budget in budgets:
                 progress.update(task, description=f"{name:<11} {budget:>5} tokens/query")
                 evaluated = evaluate(stream, policies, [budget], reasoner_seed=seed)
                 result.rows.extend(_report_row(row, len(stream)) for row in evaluated.rows)
                 caps = recorder.last_caps
-                run = run_caps(chain, caps)
+                run = run_caps(chain, caps, sample)
                 calls += run.calls
                 differing += mismatches(run, reasoner, caps)
                 chain_accuracy[name][budget] = float(run.correct.mean())
                 progress.advance(task)
     result.chain_summary = {
         "policy": CHAINED_POLICY,
+        "queries_per_budget": int(size if chain_queries is None else min(chain_queries, size)),
         "calls": calls,
         "mismatches": differing,
         "accuracy": chain_accuracy,

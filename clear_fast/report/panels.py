@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: the report must work on a machine without a screen
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 PANEL_INCHES = (5.2, 3.8)
@@ -46,6 +47,7 @@ def stream_grid(streams: Sequence[str], title: str) -> tuple[Figure, dict[str, A
     columns = min(2, max(1, len(streams)))
     rows = max(1, math.ceil(len(streams) / columns))
     figure = Figure(figsize=(PANEL_INCHES[0] * columns, PANEL_INCHES[1] * rows + 0.6), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)  # a real canvas: drawing runs the layout, so panel positions are final
     figure.suptitle(title)
     grid = figure.subplots(rows, columns, squeeze=False)
     axes = {}
