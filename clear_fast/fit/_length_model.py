@@ -44,5 +44,5 @@ def log_not_correct(cap_past_tau: NDArray[np.float64], beta: float, p: float) ->
     """
     y = beta * np.maximum(cap_past_tau, 0.0)
     with np.errstate(invalid="ignore"):  # inf caps: (1 + inf) * exp(-inf) is nan, the survival is 0
-        survival = np.where(np.isfinite(y), np.exp(np.log1p(y) - y), 0.0)
+        survival = np.where(np.isfinite(y), (1.0 + y) * np.exp(-y), 0.0)
     return np.log((1.0 - p) + p * survival)

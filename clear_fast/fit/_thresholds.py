@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 from ._length_model import gamma2_cdf, log_correct, log_not_correct
 from .rollouts import Rollouts
 
-_PRIOR_POINTS = 96  # log-spaced over mu +- 7 sigma: where the population puts thresholds
-_EDGE_POINTS = 48  # packed just below a query's shortest correct answer, where its likelihood peaks
+_PRIOR_POINTS = 72  # log-spaced over mu +- 7 sigma: where the population puts thresholds
+_EDGE_POINTS = 40  # packed just below a query's shortest correct answer, where its likelihood peaks
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -43,26 +43,31 @@ class ThresholdLikelihood:
     """
 
     def __init__(self, rollouts: Rollouts) -> None:
-        order = np.argsort(rollouts.query, kind="stable")
-        query = rollouts.query[order]
         self.n_queries = rollouts.n_queries
         self.n_runs = rollouts.n_runs
-        self.starts = np.flatnonzero(np.r_[True, query[1:] != query[:-1]])
-        correct = rollouts.correct[order]
-        self.correct_rows = np.flatnonzero(correct)
-        self.other_rows = np.flatnonzero(~correct)
-        self.lengths = rollouts.tokens[order][correct]
-        self.caps_other = rollouts.cap[order][~correct]
-        self.caps_correct = rollouts.cap[order][correct]
-        self.query_correct = query[correct]
-        self.query_other = query[~correct]
+        correct = rollouts.correct
+        order = np.argsort(rollouts.query[correct], kind="stable")
+        self.query_correct = rollouts.query[correct][order]
+        self.lengths = rollouts.tokens[correct][order]
+        self.caps_correct = rollouts.cap[correct][order]
+        # runs that were not correct matter only through (query, cap): repeats become one row with a count
+        pairs, counts = np.unique(
+            np.column_stack([rollouts.query[~correct].astype(np.float64), rollouts.cap[~correct]]),
+            axis=0,
+            return_counts=True,
+        )
+        self.query_other = pairs[:, 0].astype(np.int64)
+        self.caps_other = pairs[:, 1].copy()
+        self.count_other = counts.astype(np.float64)
+        self.starts_correct, self.present_correct = _runs_of(self.query_correct)
+        self.starts_other, self.present_other = _runs_of(self.query_other)
         # shortest correct answer per query: the threshold lies below it
         shortest = np.full(self.n_queries, np.inf)
         np.minimum.at(shortest, self.query_correct, self.lengths)
         self.shortest = shortest
         self.solved = np.isfinite(shortest)
         largest_cap = np.zeros(self.n_queries)
-        np.maximum.at(largest_cap, query, rollouts.cap[order])
+        np.maximum.at(largest_cap, rollouts.query, rollouts.cap)
         self.largest_cap = largest_cap
 
     # -- quadrature ------------------------------------------------------------------------------
@@ -89,12 +94,13 @@ class ThresholdLikelihood:
         """Grid and ``log(width * prior(tau) * likelihood(runs | tau))``, both shape (n, G)."""
         beta, p, mu, sigma = unpack(theta)
         points, log_widths = self.grid(mu, sigma)
-        per_run = np.zeros((self.n_runs, points.shape[1]))
-        per_run[self.correct_rows] = log_correct(
-            self.lengths[:, None] - points[self.query_correct], beta, math.log(p)
-        )
-        per_run[self.other_rows] = log_not_correct(self.caps_other[:, None] - points[self.query_other], beta, p)
-        per_query = np.add.reduceat(per_run, self.starts, axis=0)
+        per_query = np.zeros_like(points)
+        if self.lengths.shape[0]:
+            correct = log_correct(self.lengths[:, None] - points[self.query_correct], beta, math.log(p))
+            per_query[self.present_correct] += np.add.reduceat(correct, self.starts_correct, axis=0)
+        if self.caps_other.shape[0]:
+            other = log_not_correct(self.caps_other[:, None] - points[self.query_other], beta, p)
+            per_query[self.present_other] += np.add.reduceat(other * self.count_other[:, None], self.starts_other, axis=0)
         log_tau = np.log(points)
         z = (log_tau - mu) / sigma
         log_prior = -0.5 * z * z - math.log(sigma) - _LOG_SQRT_2PI - log_tau
@@ -139,6 +145,14 @@ class ThresholdLikelihood:
         beta, p, _, _ = unpack(theta)
         points, weights = self.posterior(theta)
         return p * (weights[query] * gamma2_cdf(cap[:, None] - points[query], beta)).sum(axis=1)
+
+
+def _runs_of(sorted_query: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Where each query's block starts in a query-sorted array, and which query each block is."""
+    if sorted_query.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_query[1:] != sorted_query[:-1]])
+    return starts, sorted_query[starts]
 
 
 def _logsumexp_rows(values: NDArray[np.float64]) -> NDArray[np.float64]:

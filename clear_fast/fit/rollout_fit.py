@@ -56,7 +56,8 @@ def fit_rollouts(rollouts: Rollouts | Iterable[Mapping[str, Any]], *, max_evalua
     maximising over each would bias ``beta`` upward when queries have few runs).
     The marginal likelihood is maximised over ``(log beta, logit p, mu, log sigma)``
     by Nelder-Mead; standard errors come from a finite-difference Hessian. Each
-    query's estimate is its posterior median. Cost: O(runs x 144) per evaluation,
+    query's estimate is its posterior median. Cost per evaluation: O(m x 112), m = correct runs
+    plus distinct (query, cap) pairs among the other runs;
     a few hundred evaluations.
     """
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
