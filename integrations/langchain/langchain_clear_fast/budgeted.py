@@ -163,6 +163,31 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
             if grant is not None:
                 grant.settle(seen.output_tokens)
 
+    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        # Streaming through a sequence arrives here, not at stream().
+        model, config, grant = self._reserve(config)
+        seen = _UsageOfChunks()
+        try:
+            for chunk in model.transform(input, config, **kwargs):
+                seen.add(chunk)
+                yield chunk
+        finally:
+            if grant is not None:
+                grant.settle(seen.output_tokens)
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        model, config, grant = self._reserve(config)
+        seen = _UsageOfChunks()
+        try:
+            async for chunk in model.atransform(input, config, **kwargs):
+                seen.add(chunk)
+                yield chunk
+        finally:
+            if grant is not None:
+                grant.settle(seen.output_tokens)
+
     def batch(self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
         # Runnable's thread-pool batch calls self.invoke per input, so every input settles.
         return Runnable.batch(self, inputs, config, return_exceptions=return_exceptions, **kwargs)

@@ -1,0 +1,269 @@
+"""BudgetedRunnable: one allocation per batch, caps per input, abandoned inputs never sent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from clear_fast import SurgeCurves, allocate
+from clear_fast.runtime import Ledger
+from langchain_clear_fast import (
+    Abandoned,
+    BudgetedBatchError,
+    BudgetedRunnable,
+    ConstantPredictor,
+    InputAbandoned,
+    budgeted,
+)
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import RunnableLambda
+
+
+def prompt(q: int) -> str:
+    return f"solve #{q}"
+
+
+@pytest.fixture
+def chain(model):
+    return RunnableLambda(prompt) | budgeted(model) | StrOutputParser()
+
+
+def by_query(curves: SurgeCurves):
+    """Curves for a batch of query numbers (the batch may be any subset, in any order)."""
+    return lambda inputs: curves.subset(np.asarray(inputs))
+
+
+def test_caps_are_the_global_allocation(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    outputs = runner.batch(list(range(8)))
+    expected = allocate(curves, 400).tokens
+    assert expected.sum() <= 400 and (expected == 0).any() and (expected > 0).any()
+    report = runner.last_report
+    assert [row.cap for row in report.inputs] == expected.tolist()
+    # Each funded input reached the model once with its own cap; abandoned ones never did.
+    assert sorted(reasoner.calls) == [(i, int(c)) for i, c in enumerate(expected) if c > 0]
+    for i, out in enumerate(outputs):
+        if expected[i] == 0:
+            assert isinstance(out, Abandoned) and not out and out.index == i
+            assert "abandoned" in out.reason and out.breakeven_price < out.shadow_price
+        else:
+            assert out.startswith(f"Answer to #{i}:") or out == ""
+
+
+def test_report_matches_the_model_and_the_ledger(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner.batch(list(range(8)))
+    report = runner.last_report
+    truth = {q: reasoner.inner.answer(q, cap) for q, cap in reasoner.calls}
+    for row in report.inputs:
+        if row.abandoned:
+            assert row.calls == 0 and row.output_tokens == 0
+        else:
+            assert row.calls == 1
+            assert row.output_tokens == truth[row.index].tokens_used <= row.cap
+            assert row.cut_off == (truth[row.index].finish_reason == "length")
+    books = runner.ledger.snapshot()
+    assert report.spent == books.spent == sum(t.tokens_used for t in truth.values())
+    assert report.within_budget and books.reserved == 0 and books.balanced
+    assert "spent" in report.table() and "abandoned" in report.table()
+
+
+def test_order_is_kept_for_shuffled_inputs(chain, curves, reasoner):
+    order = [5, 0, 7, 2, 1, 6, 3, 4]
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
+    outputs = runner.batch(order)
+    for position, q in enumerate(order):
+        if isinstance(outputs[position], Abandoned):
+            assert outputs[position].index == position
+            assert q not in reasoner.queries()
+        elif outputs[position]:
+            assert outputs[position].startswith(f"Answer to #{q}:")
+
+
+def test_budget_is_drawn_down_across_batches(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=250, curves=by_query(curves))
+    runner.batch([0, 1, 2])
+    first = runner.last_report
+    runner.batch([3, 4])
+    second = runner.last_report
+    assert second.budget == 250 - first.spent
+    assert first.spent + second.spent == runner.ledger.snapshot().spent <= 250
+
+
+def test_a_shared_ledger_is_respected(chain, curves):
+    ledger = Ledger(1000)
+    ledger.reserve("someone else", 900)
+    runner = BudgetedRunnable(chain, budget=ledger, curves=curves)
+    runner.batch(list(range(8)))
+    assert runner.last_report.budget == 100 and runner.last_report.granted <= 100
+
+
+def test_an_error_in_one_input_keeps_the_others(model, curves, reasoner):
+    def maybe_fail(q: int) -> str:
+        if q == 1:
+            raise RuntimeError("bad input")
+        return prompt(q)
+
+    chain = RunnableLambda(maybe_fail) | budgeted(model) | StrOutputParser()
+    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    with pytest.raises(BudgetedBatchError, match="1 of 8 inputs failed") as caught:
+        runner.batch(list(range(8)))
+    outputs = caught.value.outputs
+    assert isinstance(outputs[1], RuntimeError)
+    assert outputs[0].startswith("Answer to #0") and isinstance(outputs[7], Abandoned)
+    assert caught.value.report.inputs[1].error == "RuntimeError: bad input"
+    books = runner.ledger.snapshot()
+    assert books.reserved == 0 and books.balanced  # the failed input's grant went back
+
+    again = BudgetedRunnable(chain, budget=400, curves=curves).batch(list(range(8)), return_exceptions=True)
+    assert isinstance(again[1], RuntimeError) and again[0].startswith("Answer to #0")
+
+
+def test_max_concurrency_is_honoured(curves):
+    from conftest import RecordingReasoner
+    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+
+    slow = RecordingReasoner(curves, delay=0.05)
+    chain = RunnableLambda(prompt) | budgeted(SimulatedReasoningChatModel(reasoner=slow))
+    flat = SurgeCurves.from_peak(np.full(8, 10.0), 1.0, 5.0, form="cumulative")
+    BudgetedRunnable(chain, budget=8 * 60, curves=flat, max_concurrency=2).batch(list(range(8)))
+    assert len(slow.calls) == 8 and slow.most_in_flight == 2
+    slow.most_in_flight = 0
+    BudgetedRunnable(chain, budget=8 * 60, curves=flat).batch(list(range(8)), {"max_concurrency": 3})
+    assert slow.most_in_flight == 3
+
+
+async def test_abatch_matches_batch(model, curves, reasoner):
+    chain = RunnableLambda(prompt) | budgeted(model) | StrOutputParser()
+    sync_out = BudgetedRunnable(chain, budget=400, curves=curves).batch(list(range(8)))
+    sync_calls = sorted(reasoner.calls)
+    reasoner.calls.clear()
+    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    async_out = await runner.abatch(list(range(8)))
+    assert sorted(reasoner.calls) == sync_calls
+    assert [o if isinstance(o, str) else o.index for o in async_out] == [
+        o if isinstance(o, str) else o.index for o in sync_out
+    ]
+    assert runner.ledger.snapshot().reserved == 0
+
+
+def test_fallback_runs_instead_of_the_model(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=150, curves=curves, on_abandon=lambda q: f"skipped {q}")
+    outputs = runner.batch(list(range(8)))
+    abandoned = [i for i, row in enumerate(runner.last_report.inputs) if row.abandoned]
+    assert abandoned and all(outputs[i] == f"skipped {i}" for i in abandoned)
+    assert not reasoner.queries() & set(abandoned)
+
+
+def test_raise_on_abandon_sends_nothing(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=150, curves=curves, on_abandon="raise")
+    with pytest.raises(InputAbandoned, match="abandoned"):
+        runner.batch(list(range(8)))
+    assert reasoner.calls == [] and runner.ledger.snapshot().reserved == 0
+
+
+def test_constant_predictor_funds_some_fully_rather_than_all_poorly(chain, reasoner):
+    runner = BudgetedRunnable(chain, budget=300, predictor=ConstantPredictor(tau=60, spread=20))
+    runner.batch(list(range(8)))
+    caps = [row.cap for row in runner.last_report.inputs]
+    funded = [c for c in caps if c]
+    assert 0 < len(funded) < 8 and min(funded) > 60 and sum(caps) <= 300
+
+
+def test_predictor_sees_the_input_texts(chain):
+    seen = []
+
+    class Recording(ConstantPredictor):
+        def predict(self, texts):
+            seen.extend(texts)
+            return super().predict(texts)
+
+    BudgetedRunnable(chain, budget=100, predictor=Recording(), text_of=prompt).batch([3, 4])
+    assert seen == ["solve #3", "solve #4"]
+
+
+def test_empty_batch(chain):
+    runner = BudgetedRunnable(chain, budget=100)
+    assert runner.batch([]) == [] and runner.last_report.spent == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"budget": -1}, ValueError, "budget"),
+        ({"budget": 10, "predictor": object()}, TypeError, "predict"),
+        ({"budget": 10, "on_abandon": "ignore"}, ValueError, "on_abandon"),
+        ({"budget": 10, "max_concurrency": 0}, ValueError, "max_concurrency"),
+        ({"budget": 10, "predictor": ConstantPredictor(), "curves": lambda x: x}, ValueError, "not both"),
+    ],
+)
+def test_bad_arguments(chain, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        BudgetedRunnable(chain, **kwargs)
+
+
+def test_curves_of_the_wrong_length(chain, curves):
+    with pytest.raises(ValueError, match="8 queries for a batch of 2"):
+        BudgetedRunnable(chain, budget=100, curves=curves).batch([0, 1])
+
+
+# --- single inputs: a quote at the current price, reserved and settled ---------------
+
+
+def test_invoke_reserves_and_settles(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=500, curves=by_query(curves))
+    out = runner.invoke(0)
+    (query, cap), = reasoner.calls
+    assert query == 0 and cap == runner.quote(0) > 20
+    used = reasoner.inner.answer(0, cap).tokens_used
+    assert out.startswith("Answer to #0") and runner.ledger.snapshot().spent == used
+
+
+def test_invoke_uses_the_last_batch_price(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=10_000, curves=by_query(curves))
+    runner.batch([0, 1, 2, 3, 4, 5, 6, 7])
+    price = runner.last_report.shadow_price
+    assert runner.price == price
+    from clear_fast import best_response
+
+    assert runner.quote(2) == best_response(curves.subset([2]), price)[0]
+
+
+def test_invoke_abandons_when_the_budget_is_gone(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=10, curves=by_query(curves))
+    out = runner.invoke(4)  # needs 120 tokens before it can succeed
+    assert isinstance(out, Abandoned) and reasoner.calls == []
+
+
+def test_stream_settles_when_the_stream_ends(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=500, curves=by_query(curves))
+    text = "".join(runner.stream(1))
+    assert text.startswith("Answer to #1")
+    (_, cap), = reasoner.calls
+    books = runner.ledger.snapshot()
+    assert books.reserved == 0 and books.spent == reasoner.inner.answer(1, cap).tokens_used
+
+
+async def test_ainvoke_and_astream(chain, curves, reasoner):
+    runner = BudgetedRunnable(chain, budget=500, curves=by_query(curves))
+    assert (await runner.ainvoke(0)).startswith("Answer to #0")
+    chunks = [c async for c in runner.astream(1)]
+    assert "".join(chunks).startswith("Answer to #1")
+    truth = sum(reasoner.inner.answer(q, c).tokens_used for q, c in reasoner.calls)
+    assert runner.ledger.snapshot().spent == truth and runner.ledger.snapshot().reserved == 0
+
+
+def test_a_multi_call_chain_shares_its_inputs_grant(model, curves, reasoner):
+    """An input whose chain calls the model twice: the second call gets what the first left."""
+    wrapped = budgeted(model)
+    chain = RunnableLambda(lambda q: [wrapped.invoke(prompt(q)), wrapped.invoke(prompt(q))])
+    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner.batch([0, 1, 2, 3, 4, 5, 6, 7], return_exceptions=True)
+    for row in runner.last_report.inputs:
+        if row.abandoned:
+            continue
+        calls = [cap for q, cap in reasoner.calls if q == row.index]
+        first = reasoner.inner.answer(row.index, calls[0]).tokens_used
+        assert calls[0] == row.cap
+        if len(calls) == 2:
+            assert calls[1] == row.cap - first
+        assert row.output_tokens <= row.cap
