@@ -15,6 +15,7 @@ from .policies import Decision, Defer, FallBack, Refuse
 from .quote import Quote
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
 from .redis_ledger import RedisLedger
+from .schedule import linear_schedule, schedule_from_history
 from .window import BudgetWindow
 
 __all__ = [
@@ -41,4 +42,6 @@ __all__ = [
     "Settlement",
     "TenantShares",
     "UnknownReservation",
+    "linear_schedule",
+    "schedule_from_history",
 ]

@@ -7,7 +7,7 @@ solve, so a query is abandoned exactly when its break-even price is below the
 current price.
 
 The price is a dual variable moved by the spend. The budget has a schedule
-(linear over the period). Every ``resolve_every`` arrivals the pacer asks how
+(linear over the period unless told otherwise). Every ``resolve_every`` arrivals the pacer asks how
 many tokens the schedule allows over the next ``catch_up`` seconds, given what
 is already committed (ahead of schedule: fewer; behind: more), divides them by
 the arrivals expected in that time, and sets the price that clears that
@@ -36,6 +36,7 @@ from .pacer_books import LedgerBooks, OwnBooks, PeriodBooks
 from .policies import Decision, Refuse, run_decision
 from .quote import Quote
 from .recent_traffic import RecentTraffic
+from .schedule import Schedule, check_schedule, linear_schedule
 
 
 def _positive_seconds(name: str, value: Any) -> float:
@@ -91,6 +92,9 @@ class Pacer:
     catch_up : float, optional
         Spend horizon in seconds: a deviation from the schedule is made up over
         this long (default a tenth of the period).
+    schedule : callable, optional
+        Fraction of the budget to have spent by each fraction of the period
+        (default linear; see :func:`schedule_from_history`).
     window : int, default 256
         Recent queries the price is solved on.
     resolve_every : int, default 32
@@ -117,6 +121,7 @@ class Pacer:
         expected_queries: Any = None,
         price: Any = None,
         catch_up: Any = None,
+        schedule: Schedule | None = None,
         window: int = 256,
         resolve_every: int = 32,
         fairness: TenantShares | None = None,
@@ -147,6 +152,7 @@ class Pacer:
             self._books = LedgerBooks(ledger, self.period, origin)
         self.catch_up = self.period / 10 if catch_up is None else _positive_seconds("catch_up", catch_up)
         self.resolve_every = _positive_int("resolve_every", resolve_every)
+        self.schedule = linear_schedule if schedule is None else check_schedule(schedule)
         self._traffic = RecentTraffic(_positive_int("window", window))
         if fairness is not None and not isinstance(fairness, TenantShares):
             raise TypeError(f"`fairness` must be a TenantShares, got {type(fairness).__name__}")
@@ -184,9 +190,9 @@ class Pacer:
         return float(allocate(sample, int(per_query * len(sample))).shadow_price)
 
     def _scheduled(self, books: PeriodBooks, at: float) -> float:
-        """Tokens the linear schedule allows to be spent by time ``at``."""
-        elapsed = min(max(at - books.start, 0.0), books.end - books.start)
-        return books.budget * elapsed / (books.end - books.start)
+        """Tokens the schedule allows to be spent by time ``at``."""
+        fraction = min(max((at - books.start) / (books.end - books.start), 0.0), 1.0)
+        return books.budget * float(self.schedule(fraction))
 
     def _update_price(self, now: float, books: PeriodBooks) -> None:
         """The dual update: clear the schedule's tokens for the next ``catch_up`` seconds on recent traffic."""
