@@ -12,7 +12,7 @@ from ._errors import CommandError
 from ._parser import debug_option, whole_number
 from .query_table import INPUT_FORMATS, QueryTable, read_query_table
 from .result_table import OUTPUT_FORMATS, output_format, write_rows
-from .model_profile import load_profile
+from .model_profile import ModelProfile, load_profile
 from .level_columns import level_names
 
 DESCRIPTION = """\
@@ -21,7 +21,8 @@ when pyarrow is installed; - reads stdin) and write each query's cap.
 
 Columns (names are case-insensitive; unknown columns are ignored):
   id          optional; row numbers 1..n when absent
-  tau         emergence threshold in tokens (required)
+  tau         emergence threshold in tokens; may be left out for queries the
+              --profile was fitted on (their fitted threshold is used)
   alpha, beta the curve's slope at onset and decay rate; may be left out when
               --profile or --alpha/--beta give model-wide values
   weight      optional value of the query (default 1)
@@ -78,21 +79,21 @@ def run(args: argparse.Namespace) -> int:
 def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace) -> tuple[list[str], list[dict], str]:
     import clear_fast as cf
 
-    if not table.has("tau"):
+    profile = load_profile(args.profile) if args.profile else None
+    if not table.has("tau") and profile is None:
         found = ", ".join(table.columns) or "none"
         raise CommandError(
             f"{table.source} has no `tau` column (columns found: {found}); name the threshold column `tau`, "
-            "or pass --levels for cost_<level>/utility_<level> columns"
+            "pass --profile MODEL.json for queries it was fitted on, or --levels for cost_<level>/utility_<level> columns"
         )
-    profile = load_profile(args.profile) if args.profile else {}
-    alpha_default = args.alpha if args.alpha is not None else profile.get("alpha")
-    beta_default = args.beta if args.beta is not None else profile.get("beta")
-    form = args.form or profile.get("form") or "surge"
+    alpha_default = args.alpha if args.alpha is not None else (profile.alpha if profile else None)
+    beta_default = args.beta if args.beta is not None else (profile.beta if profile else None)
+    form = args.form or (profile.form if profile else "surge")
     for name, value in (("--alpha", args.alpha), ("--beta", args.beta)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise CommandError(f"{name} must be a finite number > 0, got {value}")
     fix = "add `alpha` and `beta` columns, or pass --alpha and --beta, or --profile MODEL.json"
-    tau = table.numbers("tau", minimum=0.0, fix="every query needs a threshold")
+    tau = _thresholds(table, ids, profile)
     alpha = table.numbers("alpha", default=alpha_default, strictly_positive=True, fix=fix)
     beta = table.numbers("beta", default=beta_default, strictly_positive=True, fix=fix)
     weight = table.numbers("weight", default=1.0, minimum=0.0)
@@ -113,7 +114,7 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
             "tokens": int(alloc.tokens[i]),
             "funded": bool(alloc.funded[i]),
             "breakeven_price": float(alloc.breakeven[i]),
-            "reason": alloc.why(i),
+            "reason": _without_position(alloc.why(i), i),
         }
         for i, query_id in enumerate(ids)
     ]
@@ -122,6 +123,35 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
         int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget,
     )
     return ["id", "tokens", "funded", "breakeven_price", "reason"], rows, summary
+
+
+def _without_position(reason: str, index: int) -> str:
+    """``why`` names the query by its position; the output row already carries its id."""
+    prefix = f"query {index}: "
+    return reason[len(prefix):] if reason.startswith(prefix) else reason
+
+
+def _thresholds(table: QueryTable, ids: list[str], profile: ModelProfile | None) -> np.ndarray:
+    """The ``tau`` column, with empty cells filled from the profile's fitted thresholds by id."""
+    fitted = profile.tau_by_id if profile else {}
+    if not table.has("tau") or any(row.get("tau") is None for row in table.rows):
+        missing = [i for i, row in enumerate(table.rows) if row.get("tau") is None and ids[i] not in fitted]
+        if missing:
+            i = missing[0]
+            where = "the profile's fitted queries" if profile else "a profile (--profile)"
+            raise CommandError(
+                f"{table.source}, {table.locate(i)}: no `tau` for query {ids[i]!r}, and it is not among {where}; "
+                "give it a threshold in a `tau` column"
+            )
+    tau = np.empty(len(ids))
+    for i, query_id in enumerate(ids):
+        raw = table.rows[i].get("tau")
+        tau[i] = fitted[query_id] if raw is None else np.nan
+    given = np.isnan(tau)
+    if given.any():
+        values = table.numbers("tau", default=0.0, minimum=0.0)
+        tau[given] = values[given]
+    return tau
 
 
 def _allocate_levels(table: QueryTable, ids: list[str], budget: int) -> tuple[list[str], list[dict], str]:

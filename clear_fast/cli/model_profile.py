@@ -1,44 +1,59 @@
 """Loading a model profile (the JSON written by ``clear-fast fit``) for ``allocate``.
 
-A profile holds the model-wide curve parameters, so that an input table only
-needs a threshold ``tau`` per query.
+A profile holds the model's shared curve parameters and the thresholds of the
+queries it was fitted on, so an input table needs only ids (of fitted queries)
+or a threshold ``tau`` per query.
 """
 
 from __future__ import annotations
 
 import json
-import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ._errors import CommandError
 
 
-def load_profile(path: str) -> dict[str, Any]:
-    """The profile's ``alpha``, ``beta`` and ``form`` as a plain dict.
+@dataclass(frozen=True)
+class ModelProfile:
+    """What ``allocate`` takes from a profile.
+
+    Attributes
+    ----------
+    alpha, beta : float
+        The model's shared curve parameters.
+    form : str
+        The curve form the profile was fitted for.
+    tau_by_id : dict
+        Fitted threshold (posterior median) of each fitted query, keyed by its id as text.
+    """
+
+    alpha: float
+    beta: float
+    form: str
+    tau_by_id: dict[str, float]
+
+
+def load_profile(path: str) -> ModelProfile:
+    """Read ``path`` with :func:`clear_fast.fit.load_profile`.
 
     Raises
     ------
     CommandError
-        When the file is missing, is not JSON, or lacks a usable ``alpha`` or ``beta``.
+        When the file is missing or is not a clear_fast model profile.
     """
+    from clear_fast.fit import FitResult
+
     file = Path(path)
     if not file.is_file():
         raise CommandError(f"profile {path} does not exist; write one with `clear-fast fit LOGS --out {path}`")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        fitted = FitResult.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CommandError(f"profile {path} is not valid JSON ({error}); write it again with `clear-fast fit`") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"profile {path} must be a JSON object with `alpha` and `beta`")
-    profile: dict[str, Any] = {}
-    for key in ("alpha", "beta"):
-        value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise CommandError(f"profile {path}: `{key}` must be a number > 0, got {value!r}; write it again with `clear-fast fit`")
-        profile[key] = float(value)
-    form = data.get("form", "surge")
-    if form not in ("surge", "cumulative"):
-        raise CommandError(f"profile {path}: `form` must be \"surge\" or \"cumulative\", got {form!r}")
-    profile["form"] = form
-    return profile
+    except ValueError as error:
+        raise CommandError(f"profile {path}: {error}; write it with `clear-fast fit LOGS --out {path}`") from None
+    tau_by_id = {str(query): float(tau) for query, tau in zip(fitted.query_ids, fitted.tau)}
+    # The profile records the form its alpha was fitted for; FitResult.to_dict writes "cumulative".
+    form = json.loads(file.read_text(encoding="utf-8")).get("form", "cumulative")
+    return ModelProfile(alpha=fitted.alpha, beta=fitted.beta, form=form, tau_by_id=tau_by_id)

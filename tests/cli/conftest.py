@@ -41,3 +41,41 @@ def run_cli(
 def cli():
     """The :func:`run_cli` function, as a fixture."""
     return run_cli
+
+
+def write_rollout_log(path: Path, n: int = 40, caps=(200, 400, 800, 1600), seed: int = 0) -> None:
+    """A log of runs of the simulated reasoning model (known curves) as JSON Lines: one row per run."""
+    import json
+
+    import numpy as np
+
+    import clear_fast as cf
+    from clear_fast.workloads import SimulatedReasoner
+
+    rng = np.random.default_rng(seed)
+    curves = cf.SurgeCurves.from_peak(rng.uniform(100, 600, n), 0.8, 150.0, form="cumulative")
+    with path.open("w") as stream:
+        for k, cap in enumerate(caps):
+            model = SimulatedReasoner(curves, seed=seed * 100 + k)  # an independent draw per round of runs
+            for i in range(n):
+                answer = model.answer(i, cap)
+                record = {
+                    "query_id": f"q{i}",
+                    "cap": cap,
+                    "tokens_used": answer.tokens_used,
+                    "finish_reason": answer.finish_reason,
+                    "correct": answer.correct,
+                }
+                stream.write(json.dumps(record) + "\n")
+
+
+@pytest.fixture(scope="session")
+def fitted_profile(tmp_path_factory):
+    """A profile written by `clear-fast fit` on a simulated log, with the FitResult it holds."""
+    from clear_fast.fit import load_profile
+
+    folder = tmp_path_factory.mktemp("profile")
+    write_rollout_log(folder / "logs.jsonl")
+    done = run_cli("fit", str(folder / "logs.jsonl"), "--out", str(folder / "model.json"))
+    assert done.returncode == 0, done.stderr
+    return folder / "model.json", load_profile(folder / "model.json")

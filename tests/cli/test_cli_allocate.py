@@ -71,7 +71,7 @@ def test_csv_round_trip_matches_the_library_and_respects_the_budget(cli, tmp_pat
     assert tokens.sum() <= BUDGET
     assert 0 < np.count_nonzero(tokens == 0) < len(rows)  # a scarce budget: some abandoned, some funded
     assert [g["funded"] == "true" for g in got] == list(expected.funded)
-    assert [g["reason"] for g in got] == [expected.why(i) for i in range(len(rows))]
+    assert [f"query {i}: " + g["reason"] for i, g in enumerate(got)] == [expected.why(i) for i in range(len(rows))]
     np.testing.assert_allclose([float(g["breakeven_price"]) for g in got], expected.breakeven, rtol=1e-12)
     numbers = _summary_numbers(done.stderr)
     assert numbers["shadow price"] == pytest.approx(expected.shadow_price, rel=1e-5)
@@ -107,18 +107,25 @@ def test_jsonl_file_by_extension_and_cumulative_form(cli, tmp_path):
     assert sum(g["tokens"] for g in got) <= 7000
 
 
-def test_thresholds_only_with_a_profile_or_model_wide_options(cli, tmp_path):
+def test_thresholds_only_with_model_wide_options(cli, tmp_path):
     rows = _queries(20, seed=9)
     for r in rows:
         r["alpha"], r["beta"], r["weight"] = 0.01, 0.005, 1.0
     _write_csv(tmp_path / "tau.csv", rows, ["id", "tau"])
-    (tmp_path / "model.json").write_text(json.dumps({"alpha": 0.01, "beta": 0.005, "form": "surge"}))
-    expected = _reference(rows, budget=4000).tokens.tolist()
-    by_profile = cli("allocate", str(tmp_path / "tau.csv"), "--budget", "4000", "--profile", str(tmp_path / "model.json"))
-    by_options = cli("allocate", str(tmp_path / "tau.csv"), "--budget", "4000", "--alpha", "0.01", "--beta", "0.005")
-    for done in (by_profile, by_options):
-        assert done.returncode == 0, done.stderr
-        assert [int(g["tokens"]) for g in _read_csv(done.stdout)] == expected
+    done = cli("allocate", str(tmp_path / "tau.csv"), "--budget", "4000", "--alpha", "0.01", "--beta", "0.005")
+    assert done.returncode == 0, done.stderr
+    assert [int(g["tokens"]) for g in _read_csv(done.stdout)] == _reference(rows, budget=4000).tokens.tolist()
+
+
+def test_profile_gives_the_model_curve_and_fitted_thresholds(cli, tmp_path, fitted_profile):
+    path, fitted = fitted_profile
+    # Two fitted queries by id alone, one new query with its own threshold.
+    (tmp_path / "q.csv").write_text("id,tau\nq3,\nq7,\nnew,250\n")
+    done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "1200", "--profile", str(path))
+    assert done.returncode == 0, done.stderr
+    tau = [fitted.tau[fitted.query_ids.index("q3")], fitted.tau[fitted.query_ids.index("q7")], 250.0]
+    expected = cf.allocate(cf.SurgeCurves(tau, fitted.alpha, fitted.beta, form="cumulative"), 1200)
+    assert [int(g["tokens"]) for g in _read_csv(done.stdout)] == expected.tokens.tolist()
 
 
 def test_caps_and_minimums_from_columns(cli, tmp_path):
