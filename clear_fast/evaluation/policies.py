@@ -142,8 +142,8 @@ class SelfEstimatePolicy:
             raise ValueError(f"`sigma` must be a finite number >= 0, got {sigma!r}")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"`seed` must be an integer >= 0, got {seed!r}")
-        self.sigma = float(sigma)
-        self.seed = int(seed)
+        self.sigma: float = float(sigma)
+        self.seed: int = int(seed)
 
     def requests(self, stream: Stream) -> NDArray[np.float64]:
         """Tokens each query asks for, before any scaling to the budget."""

@@ -47,11 +47,11 @@ class NoisyThresholdOracle:
             raise TypeError(f"`seed` must be an integer, got {seed!r:.80}")
         if seed < 0:
             raise ValueError(f"`seed` must be >= 0, got {seed}")
-        self.sigma = float(sigma)
-        self.seed = int(seed)
+        self.sigma: float = float(sigma)
+        self.seed: int = int(seed)
         noise = np.random.default_rng(self.seed).standard_normal(len(stream))
-        self._tau_hat = stream.curves.tau * np.exp(self.sigma * noise)
-        self._index = {text: i for i, text in enumerate(stream.texts)}
+        self._tau_hat: NDArray[np.float64] = stream.curves.tau * np.exp(self.sigma * noise)
+        self._index: dict[str, int] = {text: i for i, text in enumerate(stream.texts)}
 
     def predict(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Predicted thresholds of the queries with these texts.
