@@ -23,6 +23,7 @@ setup(
             "wraparound": debug,
             "cdivision": not debug,
             "initializedcheck": debug,
+            "autotestdict": False,
         },
     )
 )

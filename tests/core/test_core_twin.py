@@ -1,0 +1,102 @@
+"""The compiled kernel held to its pure-Python twin on random instances (hypothesis)."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import importlib
+
+import clear_fast as cf
+from clear_fast import _reference, _solver
+
+# the package exports functions named like their modules, so fetch the modules themselves
+allocate_module = importlib.import_module("clear_fast.allocate")
+levels_module = importlib.import_module("clear_fast.levels")
+pricing_module = importlib.import_module("clear_fast.pricing")
+
+
+def run_with(kernel, function, *args):
+    """Call a public function with the given kernel module behind it."""
+    saved = allocate_module.kernel, pricing_module.kernel, levels_module.kernel
+    allocate_module.kernel = pricing_module.kernel = levels_module.kernel = kernel
+    try:
+        return function(*args)
+    finally:
+        allocate_module.kernel, pricing_module.kernel, levels_module.kernel = saved
+
+
+positive = st.floats(min_value=1e-3, max_value=1e3)
+
+
+@st.composite
+def instances(draw):
+    n = draw(st.integers(1, 12))
+    form = draw(st.sampled_from(["surge", "cumulative"]))
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e6]))  # tiny, ordinary and huge values
+    tau = np.array(draw(st.lists(st.floats(0, 2000), min_size=n, max_size=n)))
+    width = np.array(draw(st.lists(st.floats(1, 800), min_size=n, max_size=n)))
+    peak = np.array(draw(st.lists(positive, min_size=n, max_size=n))) * scale
+    shared = draw(st.booleans())
+    if shared:  # the paper's case: one alpha, beta for all, no bounds
+        width[:] = width[0]
+        peak[:] = peak[0]
+        return cf.SurgeCurves.from_peak(tau, peak, width, form=form), draw(st.integers(0, 20000))
+    caps = np.array(draw(st.lists(st.one_of(st.just(np.inf), st.floats(1, 4000)), min_size=n, max_size=n)))
+    minimum = np.minimum(np.array(draw(st.lists(st.floats(0, 500), min_size=n, max_size=n))), caps)
+    weight = np.array(draw(st.lists(st.floats(0, 10), min_size=n, max_size=n)))
+    curves = cf.SurgeCurves.from_peak(
+        tau, peak, width, weight=weight, min_tokens=minimum, max_tokens=caps, form=form
+    )
+    return curves, draw(st.integers(0, 20000))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_allocate_matches_the_twin(instance):
+    curves, budget = instance
+    compiled = run_with(_solver, cf.allocate, curves, budget)
+    twin = run_with(_reference, cf.allocate, curves, budget)
+    assert compiled.spent <= budget and twin.spent <= budget
+    scale = max(1.0, abs(twin.upper_bound))
+    assert compiled.utility == pytest.approx(twin.utility, rel=1e-7, abs=1e-9 * scale)
+    assert compiled.upper_bound == pytest.approx(twin.upper_bound, rel=1e-7, abs=1e-9 * scale)
+    assert compiled.clearing == twin.clearing
+    # grants agree up to the last token of rounding, which float noise may move
+    assert np.max(np.abs(compiled.tokens - twin.tokens), initial=0) <= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances(), st.floats(0, 1))
+def test_pricing_matches_the_twin(instance, fraction):
+    curves, _ = instance
+    be_compiled = run_with(_solver, cf.breakeven_price, curves)
+    be_twin = run_with(_reference, cf.breakeven_price, curves)
+    np.testing.assert_allclose(be_compiled, be_twin, rtol=1e-10)
+    price = float(fraction * be_twin.max()) or 1e-9
+    np.testing.assert_array_equal(
+        run_with(_solver, cf.best_response, curves, price), run_with(_reference, cf.best_response, curves, price)
+    )
+    tokens = np.linspace(0, 3000, len(curves))
+    np.testing.assert_allclose(
+        run_with(_solver, cf.utility, curves, tokens), run_with(_reference, cf.utility, curves, tokens), rtol=1e-12
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 8).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.floats(0, 500), min_size=3, max_size=3), min_size=n, max_size=n),
+            st.lists(st.lists(st.floats(-1, 5), min_size=3, max_size=3), min_size=n, max_size=n),
+            st.integers(0, 2000),
+        )
+    )
+)
+def test_levels_match_the_twin(instance):
+    costs, utilities, budget = instance
+    compiled = run_with(_solver, cf.allocate_levels, costs, utilities, budget)
+    twin = run_with(_reference, cf.allocate_levels, costs, utilities, budget)
+    np.testing.assert_array_equal(compiled.level, twin.level)
+    assert compiled.utility == pytest.approx(twin.utility, rel=1e-12, abs=1e-12)
+    assert compiled.upper_bound == pytest.approx(twin.upper_bound, rel=1e-12, abs=1e-12)
