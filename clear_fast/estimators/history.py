@@ -42,7 +42,8 @@ class HistoryPredictor:
     -----
     The regression keeps sufficient statistics (``X^T X``, ``X^T y``, sums), so an
     update costs O(batch x d^2) and the model equals a ridge fit on all history
-    at once; the solve (O(d^3)) runs lazily before the next prediction. The
+    at once; the solve (one O(d^3) eigendecomposition) runs lazily before the next
+    prediction. The
     intercept is not penalised. Predictive spread is ``sqrt(s^2 (1 + h))`` with ``s^2``
     the residual variance (pulled towards the prior's spread while history is
     short) and ``h`` the leverage of the new text. Neighbour votes are combined
@@ -56,7 +57,7 @@ class HistoryPredictor:
         *,
         prior: ConstantPrior | None = None,
         embeddings: Any = None,
-        n_features: int = 1024,
+        n_features: int = 512,
         ngram_range: tuple[int, int] = (2, 4),
         ridge: float = 1.0,
         neighbours: int = 5,
@@ -83,7 +84,7 @@ class HistoryPredictor:
         self._sum_yy = 0.0
         self._xx = np.zeros((d, d))
         self._xy = np.zeros(d)
-        self._solution: tuple[NDArray[np.float64], float, NDArray[np.float64], NDArray[np.float64], float] | None = None
+        self._solution: tuple[Any, ...] | None = None
         self._memory_vectors = np.zeros((0, 0))
         self._memory_targets = np.zeros(0)
 
@@ -135,23 +136,25 @@ class HistoryPredictor:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms > 0, norms, 1.0)
 
-    def _solve(self) -> tuple[NDArray[np.float64], float, NDArray[np.float64], NDArray[np.float64], float]:
-        """Weights, intercept, feature mean, inverse of the penalised scatter, residual variance."""
+    def _solve(self) -> tuple[NDArray[np.float64], float, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float]:
+        """Weights, intercept, feature mean, eigenvectors and eigenvalues of the scatter, residual variance."""
         if self._solution is None:
             n = self._count
             mean_x = self._sum_x / n
             mean_y = self._sum_y / n
             scatter = self._xx - n * np.outer(mean_x, mean_x)
-            penalised = scatter + self.ridge * np.eye(scatter.shape[0])
             cross = self._xy - n * mean_x * mean_y
-            inverse = np.linalg.inv(penalised)
-            weights = inverse @ cross
+            # one eigendecomposition gives the ridge solution, its degrees of freedom and every leverage
+            eigenvalues, eigenvectors = np.linalg.eigh(scatter)
+            eigenvalues = np.maximum(eigenvalues, 0.0)
+            projected = eigenvectors.T @ cross
+            weights = eigenvectors @ (projected / (eigenvalues + self.ridge))
             residual = (self._sum_yy - n * mean_y * mean_y) - 2.0 * weights @ cross + weights @ scatter @ weights
-            dof = float(np.trace(scatter @ inverse))
+            dof = float(np.sum(eigenvalues / (eigenvalues + self.ridge)))
             prior_var = self.prior.spread**2
             leftover = max(n - 1.0 - dof, 0.0)
             variance = (max(residual, 0.0) + _PRIOR_PSEUDO_COUNT * prior_var) / (leftover + _PRIOR_PSEUDO_COUNT)
-            self._solution = (weights, mean_y - mean_x @ weights, mean_x, inverse, variance)
+            self._solution = (weights, mean_y - mean_x @ weights, mean_x, eigenvectors, eigenvalues, variance)
         return self._solution
 
     # -- predicting ------------------------------------------------------------------------------
@@ -161,11 +164,11 @@ class HistoryPredictor:
         texts = as_texts(texts)
         if self._count == 0 or not texts:
             return self.prior.predict(texts)
-        weights, intercept, mean_x, inverse, variance = self._solve()
+        weights, intercept, mean_x, eigenvectors, eigenvalues, variance = self._solve()
         features = self._features(texts)
         mean = features @ weights + intercept
-        centred = features - mean_x
-        leverage = np.einsum("ij,jk,ik->i", centred, inverse, centred) + 1.0 / self._count
+        rotated = (features - mean_x) @ eigenvectors
+        leverage = (rotated * rotated / (eigenvalues + self.ridge)).sum(axis=1) + 1.0 / self._count
         var = variance * (1.0 + leverage)
         if self.embeddings is not None and self._memory_targets.size:
             vote, vote_var = self._neighbour_vote(texts)
