@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 import re
 
-_NUMBER = r"(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*(k\b|thousand)?"
+_NUMBER = r"(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*(k\b|thousand|million|billion)?"
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _RANGE = re.compile(r"(?:between\s+)?" + _NUMBER + r"\s*(?:-|–|—|to|and)\s*" + _NUMBER)
 _SINGLE = re.compile(r"([-−]\s*)?" + _NUMBER)
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
 def _value(digits: str, suffix: str | None) -> float:
-    return float(digits) * (1000.0 if suffix else 1.0)
+    return float(digits) * (_MULTIPLIERS[suffix] if suffix else 1.0)
 
 
 def parse_token_estimate(answer: str, *, max_tokens: float = 100_000.0) -> float | None:
@@ -29,9 +30,9 @@ def parse_token_estimate(answer: str, *, max_tokens: float = 100_000.0) -> float
     Returns
     -------
     float or None
-        The estimate (a range gives the geometric mean of its ends; ``k`` or
-        ``thousand`` multiplies by 1000). None for no number, a negative number,
-        zero, or more than ``max_tokens``.
+        The estimate (a range gives the geometric mean of its ends; ``k``,
+        ``thousand``, ``million`` and ``billion`` multiply). None for no number, a
+        negative number, less than one token, or more than ``max_tokens``.
 
     Notes
     -----
