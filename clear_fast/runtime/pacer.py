@@ -261,9 +261,11 @@ class Pacer:
             if arrival:
                 self._arrivals += len(curves)
                 self._since_update += len(curves)
-                if self._since_update >= self.resolve_every or now - self._updated_at > self.catch_up / 4:
-                    self._update_price(now, books)
-                    self._since_update, self._updated_at = 0, now
+            # Update on enough arrivals, or when time alone has moved the schedule (a quiet spell).
+            if self._since_update >= self.resolve_every or now - self._updated_at > self.catch_up / 4:
+                self._update_price(now, books)
+                self._since_update, self._updated_at = 0, now
+            if arrival:
                 self._traffic.add(curves, now)
             priced = curves if self.fairness is None else self.fairness.weighted(curves, tenant)
             price = self._price if self.fairness is None else self._price * self.fairness.discount(tenant)
