@@ -88,6 +88,9 @@ class EvaluationResult:
     def series(self, stream: str, policy: str, metric: str = "accuracy") -> NDArray[np.float64]:
         """One metric of one policy on one stream, ordered by budget per query.
 
+        Combined results that hold the same budget more than once (several
+        seeds of one stream) give one entry per row, in the order run.
+
         Raises
         ------
         ValueError

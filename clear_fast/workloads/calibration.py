@@ -94,7 +94,9 @@ def pool_fit_shares(width: float, caps: NDArray[np.float64] | list[float]) -> ND
     return np.array([[_fits_under(grids[name], float(cap), width) for name in POOL_NAMES] for cap in caps])
 
 
-def uniform_expected_accuracy(stream: str, caps: list[float] | NDArray[np.float64], calibration: ModelCalibration = CALIBRATION) -> NDArray[np.float64]:
+def uniform_expected_accuracy(
+    stream: str, caps: list[float] | NDArray[np.float64], calibration: ModelCalibration = CALIBRATION
+) -> NDArray[np.float64]:
     """Expected accuracy of Uniform on an infinitely long stream of one shape.
 
     Parameters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,13 +57,13 @@ class Stream:
         return f"Stream({self.name!r}, n={len(self)}, seed={self.seed}, {counts})"
 
 
-def pool_counts(n: int, shares: dict[str, float] | object) -> dict[str, int]:
+def pool_counts(n: int, shares: Mapping[str, float]) -> dict[str, int]:
     """Split ``n`` queries among the pools in proportion to ``shares`` (largest remainder).
 
     The counts sum to ``n`` exactly and each is within one of ``n * share``.
     """
     names = list(POOL_NAMES)
-    exact = np.array([n * float(shares[name]) for name in names])  # type: ignore[index]
+    exact = np.array([n * float(shares[name]) for name in names])
     counts = np.floor(exact).astype(int)
     # Ties go to the earlier pool, so the split is deterministic.
     order = np.argsort(-(exact - counts), kind="stable")
@@ -77,9 +78,9 @@ def _problem_text(index: int, benchmark: str, tau: float, rng: np.random.Generat
     """A synthetic statement whose number of steps grows with the threshold (with some noise)."""
     steps = max(1, int(round(tau / 50.0 * np.exp(0.25 * rng.standard_normal()))))
     picks = rng.integers(0, len(_OPERATIONS), steps)
-    numbers_ = rng.integers(2, 10, steps + 1)
-    body = "; ".join(_OPERATIONS[p].format(k=int(k)) for p, k in zip(picks, numbers_[1:]))
-    return f"Problem #{index} ({benchmark}-like): start from {int(numbers_[0])}; {body}. What is the result?"
+    operands = rng.integers(2, 10, steps + 1)
+    body = "; ".join(_OPERATIONS[p].format(k=int(k)) for p, k in zip(picks, operands[1:]))
+    return f"Problem #{index} ({benchmark}-like): start from {int(operands[0])}; {body}. What is the result?"
 
 
 def make_stream(
