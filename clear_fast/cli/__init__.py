@@ -11,13 +11,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from . import allocate_command, demo_command, fit_command
+from . import allocate_command, bench_command, demo_command, fit_command
 from ._errors import CommandError
 from ._parser import PROGRAM, OneLineArgumentParser
 
 __all__ = ["CommandError", "build_parser", "main"]
 
-_COMMANDS = (demo_command, allocate_command, fit_command)
+_COMMANDS = (demo_command, allocate_command, fit_command, bench_command)
 
 # Status 2 is the shell convention for "you asked for something that cannot be done as asked".
 USAGE_ERROR = 2
