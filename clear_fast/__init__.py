@@ -15,6 +15,18 @@ from .pricing import best_response, breakeven_price, utility
 from .evaluation import EvaluationResult, evaluate
 from .workloads import SimulatedReasoner, Stream, make_stream
 # --- runtime (ledger, pacer) ---
+from .runtime import (
+    BudgetExceeded,
+    Defer,
+    FallBack,
+    Ledger,
+    LedgerError,
+    Pacer,
+    RedisLedger,
+    Refuse,
+    TenantShares,
+    schedule_from_history,
+)
 # --- model calls (providers, openai) ---
 from .openai_runner import OpenAIBatchResult, RequestOutcome, run_openai_batch, run_openai_levels, write_batch_jsonl
 from .providers import grants_to_requests, request_fields
@@ -39,6 +51,16 @@ __all__ = [
     "evaluate",
     "make_stream",
     # runtime
+    "BudgetExceeded",
+    "Defer",
+    "FallBack",
+    "Ledger",
+    "LedgerError",
+    "Pacer",
+    "RedisLedger",
+    "Refuse",
+    "TenantShares",
+    "schedule_from_history",
     # model calls
     "OpenAIBatchResult",
     "RequestOutcome",
