@@ -6,8 +6,7 @@ truth: a query whose threshold was underestimated gets a grant that stops just
 short of where it starts to pay, and one whose threshold was overestimated is
 abandoned. Here each query's grant is instead chosen against its *expected*
 utility over that distribution: each query gets a grid of candidate grants,
-the expected utility of each grant is computed by Gauss-Hermite quadrature over
-``log tau``, and the multiple-choice knapsack solver
+the expected utility of each grant is computed by quadrature over ``log tau``, and the multiple-choice knapsack solver
 (:func:`clear_fast.allocate_levels`) picks one grant per query (or none).
 Averaging over ``tau`` also smooths the kink at the threshold, so the expected
 curve is closer to concave and the knapsack's rounding loses less.
@@ -25,6 +24,7 @@ from ._checks import as_budget, as_float_array
 from .curves import SurgeCurves
 from .levels import LevelAllocation, allocate_levels
 
+_Z_RANGE = 8.0  # standard normal mass beyond 8 is 6e-16: nothing is lost by stopping there
 _TAIL = 2.5  # candidate grants cover tau_hat * exp(+-2.5 spread): 99% of the predictive mass
 _WIDTHS_PAST = {"surge": 3.0, "cumulative": 8.0}  # and this many 1/beta beyond it (where utility has levelled)
 
@@ -47,7 +47,7 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
     tokens : array_like, shape (n,) or (n, L)
         Grants (>= 0), one per query or ``L`` candidates per query.
     nodes : int
-        Gauss-Hermite nodes (>= 1).
+        Quadrature nodes (>= 1).
 
     Returns
     -------
@@ -57,9 +57,11 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
 
     Notes
     -----
-    With probabilists' Hermite nodes ``z_k`` and weights ``h_k``,
-    ``E f(tau) ~= sum_k h_k f(tau_hat exp(s z_k)) / sqrt(2 pi)``: exact for
-    polynomials of degree ``2 nodes - 1`` in ``z``. O(n L nodes).
+    With ``tau = tau_hat exp(s z)``, ``z ~ Normal(0, 1)``, the utility at grant ``b`` is
+    zero for ``z > log(b / tau_hat) / s`` and smooth below. So the expectation is
+    Gauss-Legendre quadrature of ``U(b; tau(z)) phi(z)`` on ``[-8, log(b / tau_hat) / s]``:
+    a smooth integrand on a finite interval, accurate to about 1e-6 relative with 24
+    nodes. O(n L nodes).
     """
     if not isinstance(curves, SurgeCurves):
         raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
@@ -71,15 +73,26 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
     if not np.all(np.isfinite(grants)) or np.any(grants < 0):
         raise ValueError("`tokens` must be finite and >= 0")
     count = _check_count("nodes", nodes, 1)
-    z, h = np.polynomial.hermite_e.hermegauss(count)
-    h = h / math.sqrt(2.0 * math.pi)
+    t, w = np.polynomial.legendre.leggauss(count)
     shape = grants.shape
-    b = grants.reshape(n, -1)
+    b = grants.reshape(n, -1) if n else grants.reshape(0, max(grants.shape[1:] or (1,)))
     usable = b >= curves.min_tokens[:, None]
     b = np.minimum(b, curves.max_tokens[:, None])
-    tau = curves.tau[:, None, None] * np.exp(spreads[:, None, None] * z[None, None, :])  # (n, 1, K)
+    s = spreads[:, None]
+    certain = s == 0
+    # utility is 0 once tau passes the grant, at z = log(b / tau_hat) / s: integrate up to that kink only,
+    # so the quadrature sees a smooth integrand (Gauss-Hermite across the kink converges slowly)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kink = np.where(certain, 0.0, np.log(np.maximum(b, 1e-300) / curves.tau[:, None]) / np.where(certain, 1.0, s))
+    top = np.clip(kink, -_Z_RANGE, _Z_RANGE)
+    half = (top + _Z_RANGE) / 2.0  # (n, L)
+    z = -_Z_RANGE + half[:, :, None] * (t + 1.0)  # (n, L, K)
+    h = half[:, :, None] * w * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    z = np.where(certain[:, :, None], 0.0, z)
+    h = np.where(certain[:, :, None], w / 2.0, h)  # zero spread: every node is tau_hat, weights sum to 1
+    tau = curves.tau[:, None, None] * np.exp(s[:, :, None] * z)  # (n, L, K)
     beta = curves.beta[:, None, None]
-    x = np.maximum(b[:, :, None] - tau, 0.0)  # (n, L, K)
+    x = np.maximum(b[:, :, None] - tau, 0.0)
     decay = np.exp(-beta * x)
     if curves.form == "surge":
         values = curves.scale[:, None, None] * x * decay
@@ -170,7 +183,7 @@ def allocate_uncertain(
     levels : int
         Candidate grants per query (>= 2).
     nodes : int
-        Gauss-Hermite nodes for the expectation over ``log tau``.
+        Quadrature nodes for the expectation over ``log tau``.
 
     Returns
     -------
