@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -103,7 +104,7 @@ def evaluate(
     TypeError
         If ``stream`` is not a Stream, a policy lacks ``decide``, or a budget is not a whole number.
     ValueError
-        If a budget is negative, or the predictor returns bad thresholds.
+        If a budget or ``reasoner_seed`` is negative, or the predictor returns bad thresholds.
     AssertionError
         If a policy grants more tokens than the budget.
 
@@ -120,6 +121,8 @@ def evaluate(
         if not callable(getattr(policy, "decide", None)) or not isinstance(getattr(policy, "name", None), str):
             raise TypeError(f"`policies` must hold objects with `name` and `decide`, got {policy!r:.80}")
     budgets = [as_budget(b, "budgets_per_query") for b in budgets_per_query]
+    if isinstance(reasoner_seed, bool) or not isinstance(reasoner_seed, numbers.Integral) or reasoner_seed < 0:
+        raise ValueError(f"`reasoner_seed` must be an integer >= 0, got {reasoner_seed!r}")
     if predictor is None:
         predictor = NoisyThresholdOracle(stream, DEFAULT_PREDICTOR_SIGMA, seed=stream.seed)
     tau_hat, _spread = predictor.predict(list(stream.texts))

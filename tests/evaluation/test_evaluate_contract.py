@@ -125,11 +125,22 @@ def test_predictor_is_used_for_the_predicted_curves():
         ({"budgets_per_query": [2.5]}, ValueError, "`budgets_per_query` must be a whole number"),
         ({"budgets_per_query": ["300"]}, TypeError, "`budgets_per_query` must be a whole number"),
         ({"policies": [object()]}, TypeError, "`policies` must hold objects with `name` and `decide`"),
+        ({"reasoner_seed": -1}, ValueError, "`reasoner_seed` must be an integer >= 0, got -1"),
+        ({"reasoner_seed": 1.5}, ValueError, "`reasoner_seed` must be an integer >= 0, got 1.5"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
         evaluate(make_stream("Balanced", 10, seed=0), **kwargs)
+
+
+def test_a_predictor_with_the_wrong_number_of_thresholds_is_refused():
+    class Short:
+        def predict(self, texts):
+            return np.ones(len(texts) - 1), np.zeros(len(texts) - 1)
+
+    with pytest.raises(ValueError, match="`tau_hat` has length 9, expected 10"):
+        evaluate(make_stream("Balanced", 10, seed=0), predictor=Short())
 
 
 def test_a_stream_is_required():
