@@ -31,7 +31,10 @@ Columns (names are case-insensitive; unknown columns are ignored):
 With --levels, instead: cost_<level> and utility_<level> for each effort level.
 
 Output columns: id, tokens (0 = abandoned), funded, breakeven_price, reason
-(with --levels: id, level, tokens, utility, funded, reason). The shadow price,
+(with --levels: id, level, tokens, utility, funded, reason), and with
+--provider a `request` column: the request fields that apply the cap for that
+provider (with --levels and openai, the level name is the reasoning_effort);
+empty for abandoned queries, which must not be sent. The shadow price,
 utility, upper bound and gap are printed to stderr.
 """
 
@@ -54,6 +57,10 @@ def add_parser(subparsers: Any) -> None:
         "--form", choices=("surge", "cumulative"), help="utility form (default: the profile's, else surge)"
     )
     parser.add_argument("--levels", action="store_true", help="discrete effort levels: cost_<level>, utility_<level>")
+    parser.add_argument(
+        "--provider", choices=("openai", "anthropic", "google", "vllm"),
+        help="add a `request` column with the provider's request fields for each cap",
+    )
     parser.add_argument("--out", default="-", metavar="PATH", help="where to write the caps (default - = stdout)")
     parser.add_argument("--format", choices=OUTPUT_FORMATS, help="output format (default: from --out's extension; csv on stdout)")
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="input format (default: from INPUT's extension)")
@@ -71,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         columns, rows, summary = _allocate_levels(table, ids, args.budget)
     else:
         columns, rows, summary = _allocate_curves(table, ids, args)
+    if args.provider:
+        columns.append("request")
+        _add_requests(rows, args.provider, with_levels=args.levels)
     write_rows(args.out, table_format, columns, rows)
     print(summary, file=sys.stderr)
     return 0
@@ -123,6 +133,16 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
         int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget,
     )
     return ["id", "tokens", "funded", "breakeven_price", "reason"], rows, summary
+
+
+def _add_requests(rows: list[dict], provider: str, *, with_levels: bool) -> None:
+    """Each row's provider request fields (None for abandoned queries: no request at all)."""
+    from clear_fast.providers import grants_to_requests
+
+    tokens = np.array([row["tokens"] for row in rows], dtype=np.int64)
+    efforts = [row["level"] or None for row in rows] if with_levels and provider == "openai" else None
+    for row, request in zip(rows, grants_to_requests(provider, tokens, efforts=efforts)):
+        row["request"] = request
 
 
 def _without_position(reason: str, index: int) -> str:

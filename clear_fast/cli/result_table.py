@@ -34,7 +34,8 @@ def write_rows(out: str, table_format: str, columns: Sequence[str], rows: Sequen
     """Write ``rows`` (mappings over ``columns``) to ``out`` (``-`` for stdout).
 
     Floats are written in full precision; infinities become ``inf`` in CSV and
-    ``null`` in JSON Lines (JSON has no infinity).
+    ``null`` in JSON Lines (JSON has no infinity). Nested values (dicts) are
+    JSON objects in JSON Lines and JSON text in a CSV cell.
     """
     if out == STDOUT:
         _write(sys.stdout, table_format, columns, rows)
@@ -59,6 +60,8 @@ def _write(stream: TextIO, table_format: str, columns: Sequence[str], rows: Sequ
 
 
 def _csv_cell(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)  # e.g. provider request fields: one JSON object per cell
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

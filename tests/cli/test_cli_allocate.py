@@ -182,3 +182,35 @@ def test_discrete_levels_match_allocate_levels(cli, tmp_path):
     numbers = _summary_numbers(done.stderr)
     assert numbers["utility"] == pytest.approx(expected.utility, rel=1e-5)
     assert numbers["upper bound"] == pytest.approx(expected.upper_bound, rel=1e-5)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "google", "vllm"])
+def test_provider_request_fields_per_query(cli, tmp_path, provider):
+    from clear_fast.providers import grants_to_requests
+
+    rows = _queries(12, seed=21)
+    _write_csv(tmp_path / "q.csv", rows, ["id", "tau", "alpha", "beta", "weight"])
+    done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "2500", "--provider", provider, "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    got = [json.loads(line) for line in done.stdout.splitlines()]
+    expected_tokens = _reference(rows, budget=2500).tokens
+    assert [g["request"] for g in got] == grants_to_requests(provider, expected_tokens)
+    assert all((g["request"] is None) == (g["tokens"] == 0) for g in got)
+
+
+def test_levels_with_openai_send_the_level_as_reasoning_effort(cli, tmp_path):
+    (tmp_path / "l.csv").write_text("id,cost_low,utility_low,cost_high,utility_high\na,200,0.3,1500,0.7\nb,300,0.2,2000,0.5\n")
+    done = cli("allocate", str(tmp_path / "l.csv"), "--budget", "1800", "--levels", "--provider", "openai")
+    assert done.returncode == 0, done.stderr
+    got = _read_csv(done.stdout)
+    for row in got:
+        request = json.loads(row["request"])
+        assert request == {"max_completion_tokens": int(row["tokens"]), "reasoning_effort": row["level"]}
+
+
+def test_unknown_query_without_tau_is_named(cli, tmp_path, fitted_profile):
+    path, _ = fitted_profile
+    (tmp_path / "q.csv").write_text("id,tau\nq3,\nstranger,\n")
+    done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "1000", "--profile", str(path))
+    assert done.returncode == 2
+    assert "no `tau` for query 'stranger'" in done.stderr and "line 3" in done.stderr
