@@ -11,6 +11,16 @@ from .levels import LevelAllocation, allocate_levels
 from .pricing import best_response, breakeven_price, utility
 
 # --- estimation (fit, estimators) ---
+from .estimators import (
+    ConstantPrior,
+    HistoryPredictor,
+    Observation,
+    SelfEstimatePredictor,
+    ThresholdPredictor,
+    heldout_error,
+)
+from .fit import FitResult, Rollouts, ThresholdDistribution, fit_recall, fit_rollouts, load_profile
+from .uncertainty import UncertainAllocation, allocate_uncertain, expected_utility
 # --- workloads and evaluation ---
 from .evaluation import EvaluationResult, evaluate
 from .workloads import SimulatedReasoner, Stream, make_stream
@@ -44,6 +54,21 @@ __all__ = [
     "breakeven_price",
     "utility",
     # estimation
+    "ConstantPrior",
+    "FitResult",
+    "HistoryPredictor",
+    "Observation",
+    "Rollouts",
+    "SelfEstimatePredictor",
+    "ThresholdDistribution",
+    "ThresholdPredictor",
+    "UncertainAllocation",
+    "allocate_uncertain",
+    "expected_utility",
+    "fit_recall",
+    "fit_rollouts",
+    "heldout_error",
+    "load_profile",
     # workloads and evaluation
     "EvaluationResult",
     "SimulatedReasoner",
