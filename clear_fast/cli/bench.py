@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def make_curves(form: str, parameters: str, n: int, seed: int = 0):
     return cf.SurgeCurves.from_peak(tau, 0.8, width, form=form)
 
 
-def _best_time(call: Callable[[], object], repeats: int) -> tuple[float, object]:
+def _best_time(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeats):
         started = time.perf_counter()

@@ -67,7 +67,7 @@ def build_chain(reasoner: Any, problems: Any) -> Any:
         max_tokens=ConfigurableField(id=CAP_FIELD, name="max tokens", description="per-input length cap")
     )
     texts = tuple(problems)
-    to_prompt_input = RunnableLambda(lambda query: {"problem": texts[query["query"]]})
+    to_prompt_input: Any = RunnableLambda(lambda query: {"problem": texts[query["query"]]})
     return to_prompt_input | prompt | model | RunnableLambda(_parse_answer)
 
 

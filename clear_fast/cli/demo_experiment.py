@@ -108,9 +108,12 @@ def run_experiment(
             chain_accuracy[name] = {}
             for budget in budgets:
                 progress.update(task, description=f"{name:<11} {budget:>5} tokens/query")
+                recorder.last_caps = None  # never replay the caps of an earlier budget
                 evaluated = evaluate(stream, policies, [budget], reasoner_seed=seed)
                 result.rows.extend(_report_row(row, len(stream)) for row in evaluated.rows)
                 caps = recorder.last_caps
+                if caps is None:
+                    raise RuntimeError(f"the evaluation did not ask {CHAINED_POLICY} for caps at {budget} tokens per query")
                 run = run_caps(chain, caps, sample)
                 calls += run.calls
                 differing += mismatches(run, reasoner, caps)

@@ -31,6 +31,8 @@ def stream_tables(rows: Sequence[ResultRow]) -> list[Table]:
     for stream in streams:
         queries = next(r.queries for r in rows if r.stream == stream)
         table = Table(title=f"{stream} ({queries} queries): accuracy %", box=box.SIMPLE_HEAD, pad_edge=False)
+        if PRICED_POLICY in policies:
+            table.caption = f"abandoned% and price (shadow price per token) are {PRICED_POLICY}'s"
         table.add_column("budget", justify="right")
         for policy in policies:
             table.add_column(policy, justify="right")
@@ -42,8 +44,8 @@ def stream_tables(rows: Sequence[ResultRow]) -> list[Table]:
         for budget in budgets:
             cells = [str(budget)]
             for policy in policies:
-                row = by_key.get((stream, policy, budget))
-                cells.append("" if row is None else f"{100 * row.accuracy:.1f}")
+                found = by_key.get((stream, policy, budget))
+                cells.append("" if found is None else f"{100 * found.accuracy:.1f}")
             if has_clear:
                 clear = by_key.get((stream, PRICED_POLICY, budget))
                 cells.append("" if clear is None else f"{100 * clear.abandonment:.1f}")
