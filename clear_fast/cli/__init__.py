@@ -11,6 +11,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from clear_fast import IMPLEMENTATION, __version__
+
 from . import allocate_command, bench_command, demo_command, fit_command
 from ._errors import CommandError
 from ._parser import PROGRAM, OneLineArgumentParser
@@ -30,6 +32,7 @@ def build_parser() -> OneLineArgumentParser:
         description="Spend one token budget across many LLM queries where it buys the most accuracy.",
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something goes wrong")
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__} ({IMPLEMENTATION} kernel)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineArgumentParser)
     subparsers.required = True
     for command in _COMMANDS:

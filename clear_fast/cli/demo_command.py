@@ -66,9 +66,11 @@ def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int], in
         raise CommandError(f"--size must be a whole number of queries >= 1, got {args.size}; try --size 500")
     if args.seed < 0:
         raise CommandError(f"--seed must be >= 0, got {args.seed}")
-    unknown = [s for s in args.streams if s not in DEFAULT_STREAMS]
+    by_lower = {name.lower(): name for name in DEFAULT_STREAMS}
+    unknown = [s for s in args.streams if s.lower() not in by_lower]
     if unknown:
         raise CommandError(f"unknown stream {unknown[0]!r}; choose from {', '.join(DEFAULT_STREAMS)}")
+    streams = [by_lower[s.lower()] for s in args.streams]
     budgets = []
     for text in args.budgets:
         try:
@@ -87,7 +89,7 @@ def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int], in
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {args.out} is a file; choose a folder for the report")
-    return list(dict.fromkeys(args.streams)), sorted(set(budgets)), chain_queries
+    return list(dict.fromkeys(streams)), sorted(set(budgets)), chain_queries
 
 
 def run(args: argparse.Namespace) -> int:
