@@ -1,10 +1,10 @@
 """The paper's experiment on simulated traffic: five policies, four streams, 100 to 1500 tokens per query.
 
 Prints, per stream and budget, the mean accuracy (%) of CLEAR, Uniform,
-Proportional, SelfEstimate and Oracle, CLEAR's abandonment rate, and the
-paper's CLEAR / Uniform / abandonment numbers beside them; then how CLEAR's gain
-over Uniform at 300 tokens per query shrinks as the threshold predictor gets
-noisier. Writes everything as JSON to benchmarks/results/paper_experiment.json.
+Proportional, SelfEstimate and Oracle (the paper's policies) and of a
+risk-aware CLEAR that knows the predictor's error, CLEAR's abandonment rate,
+and the paper's CLEAR / Uniform / abandonment numbers beside them; then how
+CLEAR's gain over Uniform shrinks as the threshold predictor gets noisier. Writes everything as JSON to benchmarks/results/paper_experiment.json.
 
     python benchmarks/bench_paper_experiment.py [--queries 500] [--seeds 1] [--sigma 0.2]
 """
@@ -24,6 +24,7 @@ from clear_fast.evaluation import (
     PAPER_BUDGETS_PER_QUERY,
     ClearPolicy,
     EvaluationResult,
+    RiskAwareClearPolicy,
     UniformPolicy,
     evaluate,
     paper_policies,
@@ -32,7 +33,7 @@ from clear_fast.workloads import CALIBRATION, STREAM_MIXES, STREAM_SHAPES, Noisy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
-POLICY_ORDER = ("CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle")
+POLICY_ORDER = ("CLEAR", "RiskAwareCLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle")
 
 
 def run_streams(queries: int, seeds: int, sigma: float) -> EvaluationResult:
@@ -42,7 +43,8 @@ def run_streams(queries: int, seeds: int, sigma: float) -> EvaluationResult:
         for seed in range(seeds):
             stream = make_stream(shape, queries, seed=seed)
             predictor = NoisyThresholdOracle(stream, sigma, seed=seed)
-            parts.append(evaluate(stream, paper_policies(), PAPER_BUDGETS_PER_QUERY, reasoner_seed=seed, predictor=predictor))
+            policies = (*paper_policies(), RiskAwareClearPolicy(sigma))
+            parts.append(evaluate(stream, policies, PAPER_BUDGETS_PER_QUERY, reasoner_seed=seed, predictor=predictor))
     return EvaluationResult.combine(parts)
 
 
@@ -57,10 +59,10 @@ def comparison_table(result: EvaluationResult) -> tuple[str, list[dict]]:
     """Markdown table of our accuracies beside the paper's, and the same as records."""
     paper = paper_data()["clear_vs_uniform"]
     header = (
-        "| stream | tokens/query | CLEAR | Uniform | Proportional | SelfEstimate | Oracle | CLEAR abandoned "
+        "| stream | tokens/query | CLEAR | RiskAwareCLEAR | Uniform | Proportional | SelfEstimate | Oracle | CLEAR abandoned "
         "| paper CLEAR | paper Uniform | paper abandoned |"
     )
-    lines = [header, "|---|---:|" + "---:|" * 9]
+    lines = [header, "|---|---:|" + "---:|" * 10]
     records = []
     for shape in STREAM_SHAPES:
         ours = {p: 100 * mean_over_seeds(result, shape, p, "accuracy") for p in POLICY_ORDER}
@@ -78,17 +80,18 @@ def comparison_table(result: EvaluationResult) -> tuple[str, list[dict]]:
 
 
 def noise_sweep(queries: int, seeds: int, budget_per_query: int = 300) -> list[dict]:
-    """CLEAR's and Uniform's accuracy on Balanced at one budget, for growing predictor noise."""
+    """CLEAR, risk-aware CLEAR and Uniform on Balanced at one budget, for growing predictor noise."""
     out = []
     for sigma in NOISE_LEVELS:
-        clear, uniform = [], []
+        totals = {"CLEAR": 0.0, "RiskAwareCLEAR": 0.0, "Uniform": 0.0}
         for seed in range(seeds):
             stream = make_stream("Balanced", queries, seed=seed)
             predictor = NoisyThresholdOracle(stream, sigma, seed=seed)
-            result = evaluate(stream, [ClearPolicy(), UniformPolicy()], [budget_per_query], reasoner_seed=seed, predictor=predictor)
-            clear.append(result.series("Balanced", "CLEAR")[0])
-            uniform.append(result.series("Balanced", "Uniform")[0])
-        out.append({"sigma": sigma, "clear": 100 * float(np.mean(clear)), "uniform": 100 * float(np.mean(uniform))})
+            policies = [ClearPolicy(), RiskAwareClearPolicy(sigma), UniformPolicy()]
+            result = evaluate(stream, policies, [budget_per_query], reasoner_seed=seed, predictor=predictor)
+            for name in totals:
+                totals[name] += 100 * result.series("Balanced", name)[0] / seeds
+        out.append({"sigma": sigma, "clear": totals["CLEAR"], "risk_aware_clear": totals["RiskAwareCLEAR"], "uniform": totals["Uniform"]})
     return out
 
 
@@ -104,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     sweep = noise_sweep(args.queries, args.seeds)
     print(f"Accuracy (%), {args.queries} queries per stream, {args.seeds} seed(s), predictor sigma {args.sigma}:")
     print(table)
-    print("\nCLEAR against Uniform on Balanced at 300 tokens/query as the predictor's error grows:")
-    print("| sigma | CLEAR | Uniform | CLEAR / Uniform |\n|---:|---:|---:|---:|")
+    print("\nCLEAR and risk-aware CLEAR against Uniform on Balanced at 300 tokens/query as the predictor's error grows:")
+    print("| sigma | CLEAR | RiskAwareCLEAR | Uniform | CLEAR / Uniform | RiskAwareCLEAR / Uniform |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for row in sweep:
-        print(f"| {row['sigma']:g} | {row['clear']:.1f} | {row['uniform']:.1f} | {row['clear'] / row['uniform']:.2f} |")
+        clear, risk, uniform = row["clear"], row["risk_aware_clear"], row["uniform"]
+        print(f"| {row['sigma']:g} | {clear:.1f} | {risk:.1f} | {uniform:.1f} | {clear / uniform:.2f} | {risk / uniform:.2f} |")
 
     RESULTS.mkdir(exist_ok=True)
     report = {

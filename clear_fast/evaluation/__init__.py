@@ -1,6 +1,6 @@
 """Evaluation: run allocation policies over streams with known truth and measure what they buy.
 
-* :mod:`.policies` - CLEAR, Uniform, Proportional, SelfEstimate, Oracle.
+* :mod:`.policies` - CLEAR, Uniform, Proportional, SelfEstimate, Oracle, and a risk-aware CLEAR.
 * :mod:`.evaluate` - :func:`evaluate`, the paper's experiment on one stream.
 * :mod:`.results` - :class:`EvaluationResult`, a tidy table of rows.
 """
@@ -12,6 +12,7 @@ from .policies import (
     OraclePolicy,
     Policy,
     ProportionalPolicy,
+    RiskAwareClearPolicy,
     SelfEstimatePolicy,
     UniformPolicy,
     apportion,
@@ -29,6 +30,7 @@ __all__ = [
     "OraclePolicy",
     "Policy",
     "ProportionalPolicy",
+    "RiskAwareClearPolicy",
     "SelfEstimatePolicy",
     "UniformPolicy",
     "apportion",

@@ -10,6 +10,9 @@ tokens and never more than the budget in total.
 * :class:`SelfEstimatePolicy` - each query asks for what it believes it needs
   (TALE-EP-like: a noisy self-estimate), scaled down together when over budget.
 * :class:`OraclePolicy` - ``clear_fast.allocate`` on the true curves.
+
+Beyond the paper, :class:`RiskAwareClearPolicy` allocates against the expected
+utility over each threshold's predictive spread (``clear_fast.uncertainty``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from numpy.typing import NDArray
 
 from ..allocate import allocate
 from ..curves import SurgeCurves
+from ..uncertainty import allocate_uncertain
 from ..workloads.streams import Stream
 
 
@@ -82,6 +86,35 @@ class ClearPolicy:
     def decide(self, stream: Stream, predicted: SurgeCurves, budget: int) -> Decision:
         """Caps from ``clear_fast.allocate(predicted, budget)``."""
         result = allocate(predicted, budget)
+        return Decision(result.tokens, float(result.shadow_price))
+
+
+class RiskAwareClearPolicy:
+    """CLEAR against the expected utility over an uncertain threshold.
+
+    Each predicted threshold is read as the median of a lognormal with standard
+    deviation ``spread`` in log-tokens, and the budget goes where expected
+    accuracy gains most (:func:`clear_fast.uncertainty.allocate_uncertain`): a
+    query whose threshold may be higher than predicted is given a margin, or
+    dropped when the margin costs too much.
+
+    Parameters
+    ----------
+    spread : float
+        Standard deviation of ``log tau`` the policy assumes for every query
+        (>= 0); the threshold predictor's error, when known.
+    """
+
+    name = "RiskAwareCLEAR"
+
+    def __init__(self, spread: float) -> None:
+        if isinstance(spread, bool) or not isinstance(spread, numbers.Real) or not math.isfinite(spread) or spread < 0:
+            raise ValueError(f"`spread` must be a finite number >= 0, got {spread!r}")
+        self.spread: float = float(spread)
+
+    def decide(self, stream: Stream, predicted: SurgeCurves, budget: int) -> Decision:
+        """Caps from ``allocate_uncertain(predicted, spread, budget)``."""
+        result = allocate_uncertain(predicted, self.spread, budget)
         return Decision(result.tokens, float(result.shadow_price))
 
 

@@ -67,3 +67,12 @@ def test_realised_accuracy_tracks_expected_accuracy():
     for row in result.rows:
         p = row.expected_accuracy
         assert abs(row.accuracy - p) <= 4 * np.sqrt(p * (1 - p) / len(stream)) + 1e-9, row
+
+
+def test_a_risk_aware_clear_recovers_what_prediction_error_costs():
+    from clear_fast.evaluation import RiskAwareClearPolicy
+
+    policies = [ClearPolicy(), RiskAwareClearPolicy(0.3), UniformPolicy()]
+    means = _mean_series("Balanced", policies, [300, 600], "expected_accuracy", predictor_sigma=0.3)
+    assert np.all(means["RiskAwareCLEAR"] > means["CLEAR"] + 0.01)
+    assert np.all(means["RiskAwareCLEAR"] > means["Uniform"])

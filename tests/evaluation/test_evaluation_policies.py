@@ -91,3 +91,19 @@ def test_self_estimate_refuses_bad_settings():
         SelfEstimatePolicy(-1.0)
     with pytest.raises(ValueError, match="`seed`"):
         SelfEstimatePolicy(0.5, seed=-2)
+
+
+def test_risk_aware_clear_stays_in_budget_and_matches_clear_without_spread():
+    from clear_fast.evaluation import RiskAwareClearPolicy
+    from clear_fast.uncertainty import allocate_uncertain
+
+    budget = 200 * 300 + 17
+    caps = RiskAwareClearPolicy(0.3).decide(STREAM, PREDICTED, budget).caps
+    assert caps.sum() <= budget and np.all(caps >= 0)
+    np.testing.assert_array_equal(caps, allocate_uncertain(PREDICTED, 0.3, budget).tokens)
+    # Without spread it is CLEAR on a grid of grants: the same predicted utility, to a fraction of a query.
+    sharp = RiskAwareClearPolicy(0.0).decide(STREAM, PREDICTED, budget).caps
+    exact = cf.allocate(PREDICTED, budget)
+    assert cf.utility(PREDICTED, sharp).sum() >= exact.utility - 0.1
+    with pytest.raises(ValueError, match="`spread` must be a finite number >= 0"):
+        RiskAwareClearPolicy(-0.1)

@@ -16,7 +16,7 @@ WORKLOADS = {
 }
 EVALUATION = {
     "DEFAULT_PREDICTOR_SIGMA", "PAPER_BUDGETS_PER_QUERY", "ClearPolicy", "Decision", "EvaluationResult",
-    "EvaluationRow", "OraclePolicy", "Policy", "ProportionalPolicy", "SelfEstimatePolicy", "UniformPolicy",
+    "EvaluationRow", "OraclePolicy", "Policy", "ProportionalPolicy", "RiskAwareClearPolicy", "SelfEstimatePolicy", "UniformPolicy",
     "apportion", "evaluate", "paper_policies", "predicted_curves",
 }
 
