@@ -112,6 +112,8 @@ def test_caps_are_not_mutated_and_outputs_are_fresh():
     caps.flags.writeable = False
     reasoner.answer_many(caps)
     assert caps.tolist() == [150, 250]
+    strided = np.array([150, 0, 250, 0])[::2]  # non-contiguous view
+    np.testing.assert_array_equal(reasoner.answer_many(strided)[1], reasoner.answer_many(caps)[1])
     with pytest.raises(ValueError):
         reasoner.natural_lengths[0] = 1
 
