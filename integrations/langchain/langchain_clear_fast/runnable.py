@@ -28,7 +28,7 @@ from langchain_core.runnables.config import ensure_config, get_config_list, merg
 
 from .predictors import ConstantPredictor, predict_curves
 from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputReport
-from .token_budget import CAP_KEY, TokenBudget
+from .token_budget import CAP_KEY, EFFORT_KEY, TokenBudget
 from .tracker import INPUT_CAP_KEY, INPUT_KEY, UsageTracker
 
 ON_ABANDON = ("result", "raise")
@@ -55,6 +55,17 @@ def text_of(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "\n".join(text_of(v) for v in value)
     return str(value)
+
+
+def _check_levels(levels: dict[str, int] | None) -> list[tuple[int, str]]:
+    if levels is None:
+        return []
+    if not isinstance(levels, dict) or not levels:
+        raise TypeError(f"`effort_levels` must be a non-empty dict of level name -> smallest grant, got {levels!r}")
+    for name, smallest in levels.items():
+        if not isinstance(name, str) or isinstance(smallest, bool) or not isinstance(smallest, int) or smallest < 0:
+            raise ValueError(f"`effort_levels` must map level names to whole numbers >= 0, got {name!r}: {smallest!r}")
+    return sorted((smallest, name) for name, smallest in levels.items())
 
 
 @dataclass
@@ -94,6 +105,9 @@ class BudgetedRunnable(Runnable[Any, Any]):
             any batch has set one; after a batch its shadow price is used. At 0 an
             input gets what takes it to about 99% of its curve's ceiling.
         curve_options: Passed to the curve builder (``ceiling``, ``weight``, ``max_tokens``).
+        effort_levels: Reasoning level by grant size, ``{"low": 0, "medium": 2000,
+            "high": 8000}``: an input gets the highest level whose smallest grant it
+            reaches (sent as ``reasoning_effort`` by models that have one).
 
     Example:
         ```python
@@ -118,6 +132,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         min_call_tokens: int = 1,
         price: float = 0.0,
         curve_options: dict[str, Any] | None = None,
+        effort_levels: dict[str, int] | None = None,
     ) -> None:
         if not isinstance(chain, Runnable):
             raise TypeError(f"`chain` must be a langchain Runnable, got {type(chain).__name__}")
@@ -147,6 +162,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
             raise ValueError(f"`price` must be a finite number >= 0, got {price!r}")
         self.price = float(price)
         self.curve_options = dict(curve_options or {})
+        self.effort_levels = _check_levels(effort_levels)
         self.last_report: BatchReport | None = None
 
     # --- curves and allocation -------------------------------------------------------
@@ -187,7 +203,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
                 continue
             budgets[i] = TokenBudget(grant, min_call_tokens=min(self.min_call_tokens, grant))
             ours: dict[str, Any] = {
-                "configurable": {CAP_KEY: budgets[i]},
+                "configurable": self._knobs(budgets[i], grant),
                 "metadata": {INPUT_KEY: i, INPUT_CAP_KEY: grant},
                 "callbacks": [tracker],
             }
@@ -195,6 +211,13 @@ class BudgetedRunnable(Runnable[Any, Any]):
                 ours["max_concurrency"] = concurrency
             configs[i] = merge_configs(user_configs[i], ours)
         return _Plan(batch_id, budget, allocation, grants, reasons, budgets, configs, tracker)
+
+    def _knobs(self, budget: TokenBudget, grant: int) -> dict[str, Any]:
+        knobs: dict[str, Any] = {CAP_KEY: budget}
+        reached = [name for smallest, name in self.effort_levels if grant >= smallest]
+        if reached:
+            knobs[EFFORT_KEY] = reached[-1]
+        return knobs
 
     def _abandoned(self, plan: _Plan, i: int) -> Abandoned:
         alloc = plan.allocation
@@ -380,7 +403,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         tracker = UsageTracker()
         budget = TokenBudget(grant, min_call_tokens=min(self.min_call_tokens, grant))
         ours = {
-            "configurable": {CAP_KEY: budget},
+            "configurable": self._knobs(budget, grant),
             "metadata": {INPUT_KEY: 0, INPUT_CAP_KEY: grant},
             "callbacks": [tracker],
         }

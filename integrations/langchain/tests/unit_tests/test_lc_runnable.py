@@ -194,6 +194,8 @@ def test_empty_batch(chain):
         ({"budget": 10, "on_abandon": "ignore"}, ValueError, "on_abandon"),
         ({"budget": 10, "max_concurrency": 0}, ValueError, "max_concurrency"),
         ({"budget": 10, "predictor": ConstantPredictor(), "curves": lambda x: x}, ValueError, "not both"),
+        ({"budget": 10, "effort_levels": {"low": -1}}, ValueError, "effort_levels"),
+        ({"budget": 10, "effort_levels": ["low"]}, TypeError, "effort_levels"),
     ],
 )
 def test_bad_arguments(chain, kwargs, error, message):
