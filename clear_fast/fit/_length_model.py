@@ -36,13 +36,16 @@ def log_correct(length_past_tau: NDArray[np.float64], beta: float, log_p: float)
     return np.where(positive, value, -np.inf)
 
 
-def log_not_correct(cap_past_tau: NDArray[np.float64], beta: float, p: float) -> NDArray[np.float64]:
-    """Log-probability that a run at a cap ``x`` tokens past the threshold is not correct.
+def gamma2_survival(x: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
+    """``S(x) = (1 + beta x) exp(-beta x)`` for ``x > 0``, else 1; 0 at ``x = inf`` (an uncapped run)."""
+    y = beta * np.maximum(x, 0.0)
+    with np.errstate(invalid="ignore"):  # (1 + inf) * exp(-inf) is nan; the survival there is 0
+        return np.where(np.isfinite(y), (1.0 + y) * np.exp(-y), 0.0)
 
-    Written as ``log((1 - p) + p * S(x))`` with the survival ``S(x) = (1 + beta x) exp(-beta x)``,
-    which never subtracts two numbers close to one.
+
+def log_not_correct(survival: NDArray[np.float64], p: float) -> NDArray[np.float64]:
+    """Log-probability that a run is not correct, given the survival ``S(c - tau)`` at its cap.
+
+    Written as ``log((1 - p) + p * S)``, which never subtracts two numbers close to one.
     """
-    y = beta * np.maximum(cap_past_tau, 0.0)
-    with np.errstate(invalid="ignore"):  # inf caps: (1 + inf) * exp(-inf) is nan, the survival is 0
-        survival = np.where(np.isfinite(y), (1.0 + y) * np.exp(-y), 0.0)
     return np.log((1.0 - p) + p * survival)

@@ -1,4 +1,4 @@
-"""Marginal likelihood of rollouts with each query's threshold integrated out.
+"""Marginal likelihood of rollouts with each query's threshold (and success chance) integrated out.
 
 Thresholds are per-query nuisance parameters. Maximising over each one (a
 profile likelihood) biases the shared ``beta``: with a handful of runs per
@@ -9,28 +9,58 @@ on a grid; the posterior on that grid then gives each query's estimate and
 interval (empirical Bayes). A never-solved query is no special case: its
 posterior is the population's tail beyond the caps it failed at.
 
-Parameters are packed as ``theta = (log beta, logit p, mu, log sigma)``.
+The chance ``p`` that the model knows an answer is either shared by all queries
+(the paper's model-intrinsic ``alpha``), packed as
+``theta = (log beta, logit p, mu, log sigma)``, or per query with a population
+``p ~ Beta(m kappa, (1 - m) kappa)`` integrated out on a second grid, packed as
+``theta = (log beta, logit m, mu, log sigma, log kappa)``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._length_model import gamma2_cdf, log_correct, log_not_correct
+from ._length_model import gamma2_cdf, gamma2_survival, log_correct, log_not_correct
 from .rollouts import Rollouts
 
 _PRIOR_POINTS = 72  # log-spaced over mu +- 7 sigma: where the population puts thresholds
 _EDGE_POINTS = 40  # packed just below a query's shortest correct answer, where its likelihood peaks
+_SUCCESS_POINTS = 12  # nodes of the per-query success chance, in logit space
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def unpack(theta: NDArray[np.float64]) -> tuple[float, float, float, float]:
-    """``(beta, p, mu, sigma)`` from the packed vector."""
-    log_beta, logit_p, mu, log_sigma = (float(v) for v in theta)
-    return math.exp(log_beta), 1.0 / (1.0 + math.exp(-logit_p)), mu, math.exp(log_sigma)
+@dataclass(frozen=True)
+class Parameters:
+    """Unpacked parameters; ``p_nodes`` and ``log_p_weights`` describe the success chance's distribution."""
+
+    beta: float
+    mu: float
+    sigma: float
+    p_mean: float
+    concentration: float
+    p_nodes: NDArray[np.float64]
+    log_p_weights: NDArray[np.float64]
+
+
+def unpack(theta: NDArray[np.float64]) -> Parameters:
+    """Parameters from the packed vector (4 entries: shared ``p``; 5: per-query ``p``)."""
+    beta, mean, mu, sigma = math.exp(theta[0]), 1.0 / (1.0 + math.exp(-theta[1])), float(theta[2]), math.exp(theta[3])
+    if theta.shape[0] == 4:
+        return Parameters(beta, mu, sigma, mean, math.inf, np.array([mean]), np.zeros(1))
+    kappa = math.exp(theta[4])
+    a, b = mean * kappa, (1.0 - mean) * kappa
+    # nodes spaced evenly in logit p around the mean, +-4 standard deviations of logit p (about sqrt(1/a + 1/b))
+    half_width = min(math.sqrt(1.0 / a + 1.0 / b), 2.5)
+    logits = np.clip(theta[1] + half_width * np.linspace(-4.0, 4.0, _SUCCESS_POINTS), -9.0, 9.0)
+    nodes = 1.0 / (1.0 + np.exp(-logits))
+    # Beta density times the Jacobian dp/dlogit = p (1 - p): p**a (1 - p)**b on an even logit grid
+    log_weights = a * np.log(nodes) + b * np.log1p(-nodes)
+    log_weights -= np.log(np.sum(np.exp(log_weights - log_weights.max()))) + log_weights.max()
+    return Parameters(beta, mu, sigma, mean, kappa, nodes, log_weights)
 
 
 class ThresholdLikelihood:
@@ -50,6 +80,7 @@ class ThresholdLikelihood:
         self.query_correct = rollouts.query[correct][order]
         self.lengths = rollouts.tokens[correct][order]
         self.caps_correct = rollouts.cap[correct][order]
+        self.correct_count = np.bincount(self.query_correct, minlength=self.n_queries).astype(np.float64)
         # runs that were not correct matter only through (query, cap): repeats become one row with a count
         pairs, counts = np.unique(
             np.column_stack([rollouts.query[~correct].astype(np.float64), rollouts.cap[~correct]]),
@@ -90,34 +121,48 @@ class ThresholdLikelihood:
         with np.errstate(divide="ignore"):
             return points, np.log(widths)
 
-    def log_joint(self, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Grid and ``log(width * prior(tau) * likelihood(runs | tau))``, both shape (n, G)."""
-        beta, p, mu, sigma = unpack(theta)
-        points, log_widths = self.grid(mu, sigma)
-        per_query = np.zeros_like(points)
+    def log_joint(self, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], Parameters]:
+        """Grid (n, G), ``log(width * prior * likelihood)`` on (success node, threshold), shape (n, K, G)."""
+        params = unpack(theta)
+        beta, nodes = params.beta, params.p_nodes
+        points, log_widths = self.grid(params.mu, params.sigma)
+        lengths_part = np.zeros_like(points)
         if self.lengths.shape[0]:
-            correct = log_correct(self.lengths[:, None] - points[self.query_correct], beta, math.log(p))
-            per_query[self.present_correct] += np.add.reduceat(correct, self.starts_correct, axis=0)
-        if self.caps_other.shape[0]:
-            other = log_not_correct(self.caps_other[:, None] - points[self.query_other], beta, p)
-            per_query[self.present_other] += np.add.reduceat(other * self.count_other[:, None], self.starts_other, axis=0)
+            correct = log_correct(self.lengths[:, None] - points[self.query_correct], beta, 0.0)
+            lengths_part[self.present_correct] = np.add.reduceat(correct, self.starts_correct, axis=0)
         log_tau = np.log(points)
-        z = (log_tau - mu) / sigma
-        log_prior = -0.5 * z * z - math.log(sigma) - _LOG_SQRT_2PI - log_tau
-        return points, log_widths + log_prior + per_query
+        z = (log_tau - params.mu) / params.sigma
+        log_prior = -0.5 * z * z - math.log(params.sigma) - _LOG_SQRT_2PI - log_tau
+        per_tau = (log_widths + log_prior + lengths_part)[:, None, :]
+        per_node = (self.correct_count[:, None] * np.log(nodes)[None, :] + params.log_p_weights[None, :])[:, :, None]
+        joint = per_tau + per_node
+        if self.caps_other.shape[0]:
+            survival = gamma2_survival(self.caps_other[:, None] - points[self.query_other], beta)
+            for k, p in enumerate(nodes):
+                failures = log_not_correct(survival, float(p)) * self.count_other[:, None]
+                joint[self.present_other, k, :] += np.add.reduceat(failures, self.starts_other, axis=0)
+        return points, joint, params
 
     def log_marginal(self, theta: NDArray[np.float64]) -> float:
-        """Log-likelihood of all runs with thresholds integrated out."""
-        _, joint = self.log_joint(theta)
-        return float(_logsumexp_rows(joint).sum())
+        """Log-likelihood of all runs with thresholds (and per-query success chances) integrated out."""
+        _, joint, _ = self.log_joint(theta)
+        return float(_logsumexp_last(joint.reshape(self.n_queries, -1)).sum())
 
     # -- posteriors ------------------------------------------------------------------------------
 
-    def posterior(self, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Grid and normalised posterior weights of each query's threshold, shape (n, G)."""
-        points, joint = self.log_joint(theta)
-        weights = np.exp(joint - _logsumexp_rows(joint)[:, None])
-        return points, weights / weights.sum(axis=1, keepdims=True)
+    def posterior(
+        self, theta: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Grid (n, G), posterior weights of each threshold (n, G), and a success-weighted copy.
+
+        The third array is ``sum_k w[k, g] * p_k``: with it, a query's predicted accuracy at
+        cap ``c`` is ``sum_g (...)[g] * F(c - tau_g)`` and its posterior mean ``p`` the row sum.
+        """
+        points, joint, params = self.log_joint(theta)
+        flat = joint.reshape(self.n_queries, -1)
+        weights = np.exp(flat - _logsumexp_last(flat)[:, None]).reshape(joint.shape)
+        weights /= weights.sum(axis=(1, 2), keepdims=True)
+        return points, weights.sum(axis=1), np.einsum("nkg,k->ng", weights, params.p_nodes)
 
     def correct_length_ranks(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
         """Leave-one-out predictive probability that a correct answer at its cap is no longer than observed.
@@ -127,24 +172,27 @@ class ThresholdLikelihood:
         the goodness-of-fit test checks that. The grid stops at the query's shortest answer, so
         for that answer the leave-one-out posterior is truncated there (a small bias towards 0).
         """
-        beta, p, _, _ = unpack(theta)
-        points, joint = self.log_joint(theta)
+        points, joint, params = self.log_joint(theta)
         grid = points[self.query_correct]
-        own = log_correct(self.lengths[:, None] - grid, beta, math.log(p))
+        own_length = log_correct(self.lengths[:, None] - grid, params.beta, 0.0)  # (R, G)
         with np.errstate(invalid="ignore"):
-            loo = np.where(np.isfinite(own), joint[self.query_correct] - own, -np.inf)
-        weights = np.exp(loo - _logsumexp_rows(loo)[:, None])
-        below_cap = gamma2_cdf(self.caps_correct[:, None] - grid, beta)
-        below_length = gamma2_cdf(self.lengths[:, None] - grid, beta)
+            loo = joint[self.query_correct] - np.log(params.p_nodes)[None, :, None] - own_length[:, None, :]
+        loo = np.where(np.isfinite(own_length)[:, None, :], loo, -np.inf)
+        loo = _logsumexp_axis1(loo)  # success chance integrated out: (R, G)
+        weights = np.exp(loo - _logsumexp_last(loo)[:, None])
+        below_cap = gamma2_cdf(self.caps_correct[:, None] - grid, params.beta)
+        below_length = gamma2_cdf(self.lengths[:, None] - grid, params.beta)
         with np.errstate(invalid="ignore", divide="ignore"):
             conditional = np.where(below_cap > 0, below_length / below_cap, 0.0)
         return np.clip((weights * conditional).sum(axis=1), 0.0, 1.0)
 
-    def success_probability_at(self, theta: NDArray[np.float64], query: NDArray[np.int64], cap: NDArray[np.float64]) -> NDArray[np.float64]:
+    def success_probability_at(
+        self, theta: NDArray[np.float64], query: NDArray[np.int64], cap: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
         """Posterior-predictive chance that ``query`` answers correctly at ``cap`` (one value per pair)."""
-        beta, p, _, _ = unpack(theta)
-        points, weights = self.posterior(theta)
-        return p * (weights[query] * gamma2_cdf(cap[:, None] - points[query], beta)).sum(axis=1)
+        points, _, success_weighted = self.posterior(theta)
+        beta = unpack(theta).beta
+        return (success_weighted[query] * gamma2_cdf(cap[:, None] - points[query], beta)).sum(axis=1)
 
 
 def _runs_of(sorted_query: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -155,11 +203,15 @@ def _runs_of(sorted_query: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArra
     return starts, sorted_query[starts]
 
 
-def _logsumexp_rows(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    top = values.max(axis=1)
+def _logsumexp_last(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    top = values.max(axis=-1)
     safe_top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
-        return safe_top + np.log(np.exp(values - safe_top[:, None]).sum(axis=1))
+        return safe_top + np.log(np.exp(values - safe_top[..., None]).sum(axis=-1))
+
+
+def _logsumexp_axis1(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    return _logsumexp_last(np.moveaxis(values, 1, -1))
 
 
 def weighted_quantiles(

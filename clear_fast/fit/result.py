@@ -17,7 +17,7 @@ from .goodness import CalibrationRow
 
 PROFILE_FORMAT = "clear_fast.model_profile"
 PROFILE_VERSION = 1
-_QUERY_FIELDS = ("tau", "tau_mean", "tau_low", "tau_high", "log_tau_spread")
+_QUERY_FIELDS = ("tau", "tau_mean", "tau_low", "tau_high", "log_tau_spread", "query_success_probability")
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,7 +29,8 @@ class FitResult:
     beta : float
         Decay rate per token; correct answers run ``tau + Gamma(2, 1/beta)`` tokens.
     success_probability : float
-        ``p``: the chance the model knows an answer (the accuracy with no cap).
+        ``p``: the chance the model knows an answer (the accuracy with no cap); with
+        ``success_model == "per_query"``, the mean of the queries' chances.
     beta_se, success_probability_se : float
         Standard errors from the observed information (nan when it is not negative definite).
     tau_log_mean, tau_log_std : float
@@ -47,6 +48,9 @@ class FitResult:
     log_tau_spread : ndarray, shape (n,)
         Posterior standard deviation of ``log tau``: the ``spread`` that risk-aware
         allocation takes.
+    query_success_probability : ndarray, shape (n,)
+        Posterior mean of each query's chance of being known (all equal to
+        ``success_probability`` when it is shared).
     solved : ndarray of bool, shape (n,)
         Whether any run of the query was correct. An unsolved query's threshold is
         known only to lie beyond its caps; its posterior is the population's tail.
@@ -59,6 +63,11 @@ class FitResult:
         against uniform: a small statistic means the lengths look like the model.
     calibration : tuple of CalibrationRow
         Observed against predicted accuracy, by cap.
+    success_model : {"shared", "per_query"}
+        How the chance of knowing an answer was modelled.
+    success_concentration : float
+        For ``"per_query"``, ``kappa`` of the Beta population
+        ``p_i ~ Beta(p kappa, (1 - p) kappa)`` (large: nearly shared); ``inf`` when shared.
     """
 
     beta: float
@@ -73,16 +82,19 @@ class FitResult:
     tau_low: NDArray[np.float64]
     tau_high: NDArray[np.float64]
     log_tau_spread: NDArray[np.float64]
+    query_success_probability: NDArray[np.float64]
     solved: NDArray[np.bool_]
     log_likelihood: float
     n_runs: int
     ks_statistic: float
     ks_pvalue: float
     calibration: tuple[CalibrationRow, ...] = ()
+    success_model: str = "shared"
+    success_concentration: float = math.inf
 
     @property
     def alpha(self) -> float:
-        """``p * beta**2``: the slope parameter of both curve forms for this model."""
+        """``p * beta**2``: the slope parameter of both curve forms (with per-query ``p``, at their mean)."""
         return self.success_probability * self.beta * self.beta
 
     def index_of(self, query_ids: Sequence[Any]) -> NDArray[np.int64]:
@@ -125,11 +137,13 @@ class FitResult:
         Returns
         -------
         SurgeCurves
-            With ``tau`` the posterior median of each query.
+            With ``tau`` the posterior median of each query and ``alpha = p * beta**2``
+            (each query's own ``p`` when they were fitted per query).
         """
         pick = np.arange(len(self.query_ids)) if query_ids is None else self.index_of(query_ids)
+        alpha = self.query_success_probability[pick] * self.beta * self.beta
         return SurgeCurves(
-            self.tau[pick], self.alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form
+            self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form
         )
 
     # -- model profile ------------------------------------------------------------------------------
@@ -146,6 +160,7 @@ class FitResult:
             "beta_se": _finite_or_none(self.beta_se),
             "success_probability_se": _finite_or_none(self.success_probability_se),
             "tau_prior": {"log_mean": self.tau_log_mean, "log_std": self.tau_log_std},
+            "success": {"model": self.success_model, "concentration": _finite_or_none(self.success_concentration)},
             "fit": {
                 "log_likelihood": self.log_likelihood,
                 "n_runs": self.n_runs,
@@ -190,6 +205,8 @@ class FitResult:
                 ks_statistic=_none_to_nan(fit.get("ks_statistic")),
                 ks_pvalue=_none_to_nan(fit.get("ks_pvalue")),
                 calibration=tuple(CalibrationRow(**row) for row in fit.get("calibration", ())),
+                success_model=data["success"]["model"],
+                success_concentration=_none_to_inf(data["success"]["concentration"]),
                 **arrays,
             )
         except (KeyError, TypeError) as error:
@@ -213,7 +230,8 @@ class FitResult:
     def __repr__(self) -> str:
         return (
             f"FitResult(n_queries={len(self.query_ids)}, beta={self.beta:.4g}, "
-            f"success_probability={self.success_probability:.3f}, ks_statistic={self.ks_statistic:.3f})"
+            f"success_probability={self.success_probability:.3f} ({self.success_model}), "
+            f"ks_statistic={self.ks_statistic:.3f})"
         )
 
 
@@ -224,6 +242,10 @@ def load_profile(path: str | os.PathLike[str]) -> FitResult:
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
+
+
+def _none_to_inf(value: Any) -> float:
+    return math.inf if value is None else float(value)
 
 
 def _none_to_nan(value: Any) -> float:

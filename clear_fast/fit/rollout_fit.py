@@ -18,15 +18,27 @@ from .rollouts import Rollouts
 
 _LOGIT_LIMIT = 15.0
 _LOG_SIGMA_RANGE = (math.log(0.02), math.log(5.0))
+_LOG_KAPPA_RANGE = (math.log(0.05), math.log(1e5))  # Beta concentration: from U-shaped to nearly shared
 
 
-def fit_rollouts(rollouts: Rollouts | Iterable[Mapping[str, Any]], *, max_evaluations: int = 800) -> FitResult:
-    """Fit shared ``alpha``, ``beta`` and every query's threshold from runs at caps.
+SUCCESS_MODELS = ("shared", "per_query")
+
+
+def fit_rollouts(
+    rollouts: Rollouts | Iterable[Mapping[str, Any]], *, success: str = "shared", max_evaluations: int = 800
+) -> FitResult:
+    """Fit ``alpha``, ``beta`` and every query's threshold from runs at caps.
 
     Parameters
     ----------
     rollouts : Rollouts or iterable of mapping
         The runs (records are read with :meth:`Rollouts.from_records`).
+    success : {"shared", "per_query"}
+        ``"shared"``: one chance ``p`` that the model knows an answer, for every query
+        (the paper's model-intrinsic ``alpha = p beta**2``). ``"per_query"``: each query
+        has its own ``p_i``, drawn from a fitted Beta population and integrated out
+        (some questions a model nearly always knows, others hardly ever); slower, by
+        about the number of success nodes (12).
     max_evaluations : int
         Budget of likelihood evaluations for the optimiser.
 
@@ -40,7 +52,7 @@ def fit_rollouts(rollouts: Rollouts | Iterable[Mapping[str, Any]], *, max_evalua
     ------
     ValueError
         When no run is correct (nothing then identifies the length distribution),
-        or ``max_evaluations`` is not a positive integer.
+        ``success`` is unknown, or ``max_evaluations`` is not a positive integer.
 
     Notes
     -----
@@ -55,13 +67,15 @@ def fit_rollouts(rollouts: Rollouts | Iterable[Mapping[str, Any]], *, max_evalua
     integrated out by quadrature (thresholds hug the shortest correct answer, so
     maximising over each would bias ``beta`` upward when queries have few runs).
     The marginal likelihood is maximised over ``(log beta, logit p, mu, log sigma)``
-    by Nelder-Mead; standard errors come from a finite-difference Hessian. Each
+    (plus ``log kappa``, the Beta population's concentration, for per-query ``p``) by Nelder-Mead; standard errors come from a finite-difference Hessian. Each
     query's estimate is its posterior median. Cost per evaluation: O(m x 112), m = correct runs
     plus distinct (query, cap) pairs among the other runs;
     a few hundred evaluations.
     """
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
         raise ValueError(f"`max_evaluations` must be a positive integer, got {max_evaluations!r}")
+    if success not in SUCCESS_MODELS:
+        raise ValueError(f"`success` must be one of {SUCCESS_MODELS}, got {success!r}")
     if not isinstance(rollouts, Rollouts):
         rollouts = Rollouts.from_records(rollouts)
     if not rollouts.correct.any():
@@ -74,14 +88,21 @@ def fit_rollouts(rollouts: Rollouts | Iterable[Mapping[str, Any]], *, max_evalua
     def objective(theta: NDArray[np.float64]) -> float:
         if abs(theta[1]) > _LOGIT_LIMIT or not _LOG_SIGMA_RANGE[0] <= theta[3] <= _LOG_SIGMA_RANGE[1]:
             return math.inf
+        if theta.shape[0] == 5 and not _LOG_KAPPA_RANGE[0] <= theta[4] <= _LOG_KAPPA_RANGE[1]:
+            return math.inf
         with np.errstate(all="ignore"):
             value = -model.log_marginal(theta) / scale
         return value if math.isfinite(value) else math.inf
 
     start = _starting_point(rollouts, model)
-    theta, _, _ = nelder_mead(objective, start, np.array([0.3, 0.6, 0.3, 0.3]), max_evaluations=max_evaluations)
+    steps = np.array([0.3, 0.6, 0.3, 0.3])
+    if success == "per_query":
+        # start from the shared fit: a concentrated Beta around its p
+        shared, _, _ = nelder_mead(objective, start, steps, max_evaluations=max_evaluations)
+        start, steps = np.r_[shared, math.log(30.0)], np.r_[steps, 1.0]
+    theta, _, _ = nelder_mead(objective, start, steps, max_evaluations=max_evaluations)
     # a restart from the optimum shakes off a simplex that collapsed early
-    theta, _, _ = nelder_mead(objective, theta, np.array([0.1, 0.2, 0.1, 0.1]), max_evaluations=max_evaluations)
+    theta, _, _ = nelder_mead(objective, theta, steps / 3, max_evaluations=max_evaluations)
     return _summarise(model, rollouts, theta)
 
 
@@ -131,13 +152,14 @@ def _standard_errors(model: ThresholdLikelihood, theta: NDArray[np.float64]) -> 
         warnings.warn("the fit's information matrix is not positive definite: standard errors are nan", stacklevel=3)
         return math.nan, math.nan
     covariance = np.linalg.inv(-hessian)
-    beta, p, _, _ = unpack(theta)
-    return beta * math.sqrt(covariance[0, 0]), p * (1 - p) * math.sqrt(covariance[1, 1])
+    params = unpack(theta)
+    p = params.p_mean
+    return params.beta * math.sqrt(covariance[0, 0]), p * (1 - p) * math.sqrt(covariance[1, 1])
 
 
 def _summarise(model: ThresholdLikelihood, rollouts: Rollouts, theta: NDArray[np.float64]) -> FitResult:
-    beta, p, mu, sigma = unpack(theta)
-    points, weights = model.posterior(theta)
+    params = unpack(theta)
+    points, weights, success_weighted = model.posterior(theta)
     log_points = np.log(points)
     log_mean = (weights * log_points).sum(axis=1)
     log_spread = np.sqrt(np.maximum((weights * (log_points - log_mean[:, None]) ** 2).sum(axis=1), 0.0))
@@ -151,16 +173,19 @@ def _summarise(model: ThresholdLikelihood, rollouts: Rollouts, theta: NDArray[np
         "tau_high": weighted_quantiles(points, weights, 0.975),
         "log_tau_spread": log_spread,
         "solved": model.solved.copy(),
+        "query_success_probability": success_weighted.sum(axis=1),
     }
     for array in arrays.values():
         array.flags.writeable = False
     return FitResult(
-        beta=beta,
-        success_probability=p,
+        beta=params.beta,
+        success_probability=params.p_mean,
         beta_se=beta_se,
         success_probability_se=p_se,
-        tau_log_mean=mu,
-        tau_log_std=sigma,
+        tau_log_mean=params.mu,
+        tau_log_std=params.sigma,
+        success_model="shared" if theta.shape[0] == 4 else "per_query",
+        success_concentration=params.concentration,
         query_ids=rollouts.query_ids,
         log_likelihood=model.log_marginal(theta),
         n_runs=model.n_runs,
