@@ -173,7 +173,10 @@ def _summarise(model: ThresholdLikelihood, rollouts: Rollouts, theta: NDArray[np
         "tau_high": weighted_quantiles(points, weights, 0.975),
         "log_tau_spread": log_spread,
         "solved": model.solved.copy(),
-        "query_success_probability": success_weighted.sum(axis=1),
+        # shared: exactly p (the posterior sum reproduces it only up to rounding)
+        "query_success_probability": (
+            np.full(model.n_queries, params.p_mean) if theta.shape[0] == 4 else success_weighted.sum(axis=1)
+        ),
     }
     for array in arrays.values():
         array.flags.writeable = False

@@ -24,13 +24,14 @@ def make_rollouts(
     *, n=200, runs=8, tau_median=400.0, tau_log_std=0.5, width=150.0, p=0.9, caps=(256, 384, 512, 768, 1024), seed=0,
     shape=2.0,
 ):
-    """Independent runs: knows with prob p; a known answer runs tau + Gamma(shape, width) tokens;
+    """Independent runs: knows with prob p (scalar or one per query); a known answer runs tau + Gamma(shape, width) tokens;
     a wrong answer runs a length unrelated to tau (uniform); cut at the cap."""
     rng = np.random.default_rng(seed)
     tau = np.exp(rng.normal(np.log(tau_median), tau_log_std, n))
     query = np.repeat(np.arange(n), runs)
     cap = rng.choice(np.asarray(caps, dtype=float), size=n * runs)
-    knows = rng.random(n * runs) < p
+    chance = np.broadcast_to(np.asarray(p, dtype=float), (n,))
+    knows = rng.random(n * runs) < chance[query]
     length = np.where(knows, tau[query] + rng.gamma(shape, width, n * runs), rng.uniform(30, 4000, n * runs))
     cut = length > cap
     return SyntheticRollouts(

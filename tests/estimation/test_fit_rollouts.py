@@ -134,6 +134,27 @@ def test_goodness_of_fit_separates_the_right_model_from_wrong_ones(standard_fit)
         assert abs(row.observed - row.predicted) < 0.05
 
 
+def test_per_query_success_chances_are_recovered_where_a_shared_one_fails():
+    rng = np.random.default_rng(21)
+    n = 150
+    chance = np.where(rng.random(n) < 0.6, 0.9, 0.15)  # questions the model mostly knows, and ones it rarely does
+    data = make_rollouts(n=n, runs=10, p=chance, seed=21, caps=(384, 768, 1536))
+    rollouts = Rollouts.from_arrays(data.query, data.cap, data.tokens, data.cut, data.correct)
+    shared = fit_rollouts(rollouts)
+    per_query = fit_rollouts(rollouts, success="per_query")
+    assert per_query.success_model == "per_query" and shared.success_model == "shared"
+    assert np.all(shared.query_success_probability == shared.success_probability)
+    assert abs(per_query.success_probability - chance.mean()) < 0.07
+    assert per_query.success_concentration < 10  # a wide (here bimodal) population, not a shared value
+    p_error = np.abs(per_query.query_success_probability - chance).mean()
+    assert p_error < 0.6 * np.abs(shared.query_success_probability - chance).mean()
+    tau_error = lambda fit: np.abs(np.log(fit.tau) - np.log(data.tau)).mean()  # noqa: E731
+    assert tau_error(per_query) < tau_error(shared)
+    assert abs(per_query.beta / data.beta - 1) < 0.15
+    # the curves carry each query's own alpha = p_i beta**2
+    np.testing.assert_allclose(per_query.curves().alpha, per_query.query_success_probability * per_query.beta**2)
+
+
 def test_curves_and_profile_round_trip(standard_fit, tmp_path):
     _, result = standard_fit
     curves = result.curves()
@@ -206,6 +227,8 @@ def test_bad_rollouts_are_refused_with_a_named_argument(kwargs, error, message):
 def test_bad_fit_calls_are_refused():
     with pytest.raises(ValueError, match="no run in `rollouts` is correct"):
         fit_rollouts(Rollouts.from_arrays([1, 2], [100, 100], [100, 30], [True, False], [False, False]))
+    with pytest.raises(ValueError, match="`success` must be one of \\('shared', 'per_query'\\), got 'each'"):
+        fit_rollouts(Rollouts.from_arrays([1], [100], [30], [False], [True]), success="each")
     with pytest.raises(ValueError, match="`max_evaluations` must be a positive integer, got 0"):
         fit_rollouts(Rollouts.from_arrays([1], [100], [30], [False], [True]), max_evaluations=0)
     with pytest.raises(ValueError, match=r"record 0 needs one of the keys \['cap', 'max_tokens'\]"):
