@@ -152,25 +152,19 @@ def _without_position(reason: str, index: int) -> str:
 
 
 def _thresholds(table: QueryTable, ids: list[str], profile: ModelProfile | None) -> np.ndarray:
-    """The ``tau`` column, with empty cells filled from the profile's fitted thresholds by id."""
+    """The ``tau`` column; an empty cell takes the profile's fitted threshold of that id."""
     fitted = profile.tau_by_id if profile else {}
-    if not table.has("tau") or any(row.get("tau") is None for row in table.rows):
-        missing = [i for i, row in enumerate(table.rows) if row.get("tau") is None and ids[i] not in fitted]
-        if missing:
-            i = missing[0]
+    for i, row in enumerate(table.rows):
+        if row.get("tau") is None and ids[i] not in fitted:
             where = "the profile's fitted queries" if profile else "a profile (--profile)"
             raise CommandError(
                 f"{table.source}, {table.locate(i)}: no `tau` for query {ids[i]!r}, and it is not among {where}; "
                 "give it a threshold in a `tau` column"
             )
-    tau = np.empty(len(ids))
-    for i, query_id in enumerate(ids):
-        raw = table.rows[i].get("tau")
-        tau[i] = fitted[query_id] if raw is None else np.nan
-    given = np.isnan(tau)
-    if given.any():
-        values = table.numbers("tau", default=0.0, minimum=0.0)
-        tau[given] = values[given]
+    tau = table.numbers("tau", default=0.0, minimum=0.0)  # empty cells are filled just below
+    for i, row in enumerate(table.rows):
+        if row.get("tau") is None:
+            tau[i] = fitted[ids[i]]
     return tau
 
 
