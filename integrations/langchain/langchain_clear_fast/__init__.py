@@ -8,7 +8,7 @@
 """
 
 from .budgeted import BudgetedChatModel, budgeted
-from .predictors import ConstantPredictor, Predictor, curves_from_prediction
+from .predictors import Predictor, curves_from_prediction
 from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputReport
 from .runnable import BudgetedRunnable, InputAbandoned
 from .token_budget import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget
@@ -27,7 +27,6 @@ __all__ = [
     "BudgetedChatModel",
     "BudgetedRunnable",
     "CallRecord",
-    "ConstantPredictor",
     "InputAbandoned",
     "InputReport",
     "InputUsage",

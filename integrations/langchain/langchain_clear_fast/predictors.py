@@ -1,11 +1,15 @@
 """Where each input's utility curve comes from.
 
-A predictor is any object with ``predict(texts) -> (tau, spread)``: per text, the
-tokens a model needs before it can answer (the emergence threshold) and how
-widely the answer lengths spread past it. ``clear_fast.estimators`` provides
-trained ones; :class:`ConstantPredictor` is the neutral default that treats every
-input alike. The curve built from a prediction is the accuracy-at-a-cap form:
-success probability ``ceiling`` once the cap is comfortably past ``tau``.
+A predictor is any object with ``predict(texts) -> (tau, spread)``, the protocol
+of ``clear_fast.ThresholdPredictor``: per text, the predicted emergence threshold
+in tokens (the median) and the standard deviation of ``log tau``. The estimators
+in ``clear_fast`` (``ConstantPrior``, ``HistoryPredictor``, ``SelfEstimatePredictor``)
+all qualify; ``ConstantPrior()`` is the default.
+
+The threshold says where an input starts to pay; the model says how fast it pays
+after that: ``width`` (``1/beta`` in tokens, fit per model with
+``clear_fast.fit_rollouts``) and ``ceiling`` (success probability when nothing is
+cut off). Together they give the accuracy-at-a-cap curve of each input.
 """
 
 from __future__ import annotations
@@ -19,54 +23,27 @@ from clear_fast._checks import as_float_array
 
 @runtime_checkable
 class Predictor(Protocol):
-    """Predicts each text's emergence threshold and spread, in tokens."""
+    """Predicts each text's emergence threshold (tokens) and the spread of its log."""
 
     def predict(self, texts: Sequence[str]) -> tuple[Any, Any]:
         """Return ``(tau, spread)``, two arrays with one value per text."""
         ...
 
 
-class ConstantPredictor:
-    """Predicts the same threshold and spread for every text.
-
-    With identical curves the allocation funds as many inputs as the budget can
-    carry to a useful length and abandons the rest, instead of starving all.
-
-    Args:
-        tau: Tokens before any answer can succeed (>= 0).
-        spread: Width of the answer lengths past ``tau`` (> 0).
-    """
-
-    def __init__(self, tau: float = 256.0, spread: float = 256.0) -> None:
-        if not np.isfinite(tau) or tau < 0:
-            raise ValueError(f"`tau` must be a finite number >= 0, got {tau!r}")
-        if not np.isfinite(spread) or spread <= 0:
-            raise ValueError(f"`spread` must be a finite number > 0, got {spread!r}")
-        self.tau = float(tau)
-        self.spread = float(spread)
-
-    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        n = len(texts)
-        return np.full(n, self.tau), np.full(n, self.spread)
-
-    def __repr__(self) -> str:
-        return f"ConstantPredictor(tau={self.tau:g}, spread={self.spread:g})"
-
-
 def curves_from_prediction(
     tau: Any,
-    spread: Any,
     *,
+    width: float = 200.0,
     ceiling: float = 1.0,
     weight: Any = None,
     max_tokens: Any = None,
 ) -> SurgeCurves:
-    """Accuracy-at-a-cap curves from predicted thresholds and spreads.
+    """Accuracy-at-a-cap curves from predicted thresholds.
 
     Args:
-        tau: Predicted thresholds, one per input.
-        spread: Predicted widths (``1/beta``), one per input.
-        ceiling: Success probability when nothing is cut off.
+        tau: Predicted thresholds in tokens, one per input.
+        width: The model's curve width ``1/beta`` in tokens (scalar or per input).
+        ceiling: Success probability when nothing is cut off (scalar or per input).
         weight: Optional value weights, one per input.
         max_tokens: Optional hard cap per input (e.g. the model's output limit).
 
@@ -74,18 +51,15 @@ def curves_from_prediction(
         ``SurgeCurves`` of the ``"cumulative"`` form.
     """
     tau = as_float_array("tau", tau, minimum=0.0)
-    spread = as_float_array("spread", spread, tau.shape[0], strictly_positive=True)
-    return SurgeCurves.from_peak(
-        tau, ceiling, spread, form="cumulative", weight=weight, max_tokens=max_tokens
-    )
+    return SurgeCurves.from_peak(tau, ceiling, width, form="cumulative", weight=weight, max_tokens=max_tokens)
 
 
-def predict_curves(predictor: Any, texts: Sequence[str], **curve_options: Any) -> SurgeCurves:
-    """Run ``predictor`` on ``texts`` and turn its output into curves.
+def run_predictor(predictor: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``predictor.predict(texts)``, checked: two float arrays of one value per text.
 
     Raises:
         TypeError: If ``predictor`` has no ``predict`` method.
-        ValueError: If it returns the wrong number of values.
+        ValueError: If it returns the wrong shape or bad values.
     """
     if not callable(getattr(predictor, "predict", None)):
         raise TypeError(f"`predictor` must have a predict(texts) method, got {type(predictor).__name__}")
@@ -93,6 +67,11 @@ def predict_curves(predictor: Any, texts: Sequence[str], **curve_options: Any) -
     if not (isinstance(result, tuple) and len(result) == 2):
         raise ValueError(f"`predictor.predict` must return (tau, spread), got {type(result).__name__}")
     tau, spread = result
-    if np.shape(tau) != (len(texts),):
-        raise ValueError(f"`predictor.predict` returned {np.shape(tau)} thresholds for {len(texts)} texts")
-    return curves_from_prediction(tau, spread, **curve_options)
+    if np.shape(tau) != (len(texts),) or np.shape(spread) != (len(texts),):
+        raise ValueError(
+            f"`predictor.predict` returned shapes {np.shape(tau)} and {np.shape(spread)} for {len(texts)} texts"
+        )
+    return (
+        as_float_array("tau", tau, len(texts), minimum=0.0),
+        as_float_array("spread", spread, len(texts), minimum=0.0),
+    )

@@ -51,7 +51,7 @@ class AnswerLengthPredictor:
 
     def predict(self, texts):
         tau = np.array([count_tokens(self.base_url, answer(int(t))) for t in texts], dtype=float)
-        return tau, np.ones_like(tau)
+        return tau, np.zeros_like(tau)  # exact counts: no uncertainty
 
 
 class WireLog:
@@ -93,7 +93,9 @@ def users_chain(base_url: str, wire: WireLog):
 @pytest.fixture(scope="module")
 def clear_run(smollm2_url, predictor):
     wire = WireLog()
-    runner = BudgetedRunnable(users_chain(smollm2_url, wire), budget=BUDGET, predictor=predictor, max_concurrency=2)
+    runner = BudgetedRunnable(
+        users_chain(smollm2_url, wire), budget=BUDGET, predictor=predictor, width=1.0, max_concurrency=2
+    )
     outputs = runner.batch([{"n": n} for n in TASKS])
     return outputs, runner.last_report, wire
 
@@ -155,7 +157,7 @@ async def test_openai_runner_on_the_real_server(smollm2_url, predictor):
     tau, spread = predictor.predict([str(n) for n in TASKS])
     ledger = Ledger(BUDGET)
     result = await run_openai_batch(
-        client, requests, curves_from_prediction(tau, spread), None,
+        client, requests, curves_from_prediction(tau, width=1.0), None,
         model="smollm2", cap_param="max_tokens", max_concurrency=2, ledger=ledger,
     )
     sent = [o for o in result.outcomes if not o.abandoned]
@@ -171,7 +173,7 @@ async def test_an_ignored_cap_is_caught_and_charged(smollm2_url):
     client = openai.AsyncOpenAI(base_url=smollm2_url, api_key="none")
     ledger = Ledger(10)
     request = {"messages": [{"role": "user", "content": PROMPT.format(n=6)}], "temperature": 0, "seed": 0}
-    curves = curves_from_prediction([1.0], [1.0])  # a wrong prediction: a cap far below the answer
+    curves = curves_from_prediction([1.0], width=1.0)  # a wrong prediction: a cap far below the answer
     result = await run_openai_batch(
         client, [request], curves, None, model="smollm2", cap_param="max_completion_tokens", ledger=ledger
     )

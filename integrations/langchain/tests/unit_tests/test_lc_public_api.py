@@ -1,10 +1,11 @@
 """The public names of langchain_clear_fast are pinned."""
 
+import clear_fast
 import langchain_clear_fast
 
 EXPECTED = {
     "CAP_KEY", "EFFORT_KEY", "Abandoned", "BatchReport", "BatchRun", "BudgetExhausted", "BudgetedBatchError",
-    "BudgetedChatModel", "BudgetedRunnable", "CallRecord", "ConstantPredictor", "InputAbandoned", "InputReport",
+    "BudgetedChatModel", "BudgetedRunnable", "CallRecord", "InputAbandoned", "InputReport",
     "InputUsage", "Predictor", "TokenBudget", "UncappedCall", "UsageTracker", "budgeted", "curves_from_prediction",
 }
 
@@ -20,4 +21,4 @@ def test_predictor_protocol_accepts_any_object_with_predict():
             return [1.0] * len(texts), [2.0] * len(texts)
 
     assert isinstance(Mine(), langchain_clear_fast.Predictor)
-    assert isinstance(langchain_clear_fast.ConstantPredictor(), langchain_clear_fast.Predictor)
+    assert isinstance(clear_fast.ConstantPrior(), langchain_clear_fast.Predictor)

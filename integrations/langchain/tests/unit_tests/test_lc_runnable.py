@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from clear_fast import SurgeCurves, allocate
-from clear_fast.runtime import Ledger
+from clear_fast import ConstantPrior, Ledger, Pacer, SurgeCurves, allocate, allocate_uncertain, best_response
 from langchain_clear_fast import (
     Abandoned,
     BudgetedBatchError,
     BudgetedRunnable,
-    ConstantPredictor,
     InputAbandoned,
     budgeted,
 )
@@ -161,18 +159,61 @@ def test_raise_on_abandon_sends_nothing(chain, curves, reasoner):
     assert reasoner.calls == [] and runner.ledger.snapshot().reserved == 0
 
 
-def test_constant_predictor_funds_some_fully_rather_than_all_poorly(chain, reasoner):
-    runner = BudgetedRunnable(chain, budget=300, predictor=ConstantPredictor(tau=60, spread=20))
+class FixedPredictor:
+    """Predicts given thresholds and spreads, and keeps what it is taught."""
+
+    def __init__(self, tau, spread):
+        self.tau, self.spread, self.taught = np.asarray(tau, float), np.asarray(spread, float), []
+
+    def predict(self, texts):
+        index = [int(t.split("#")[1]) for t in texts]
+        return self.tau[index], self.spread[index]
+
+    def update(self, observations):
+        self.taught.extend(observations)
+
+
+TAU = [20.0, 35.0, 50.0, 80.0, 120.0, 400.0, 900.0, 1500.0]
+
+
+def test_risk_aware_allocation_is_allocate_uncertain(chain):
+    spread = np.full(8, 0.4)
+    runner = BudgetedRunnable(chain, budget=400, predictor=FixedPredictor(TAU, spread), width=25.0, text_of=prompt)
     runner.batch(list(range(8)))
-    caps = [row.cap for row in runner.last_report.inputs]
-    funded = [c for c in caps if c]
-    assert 0 < len(funded) < 8 and min(funded) > 60 and sum(caps) <= 300
+    reference = allocate_uncertain(SurgeCurves.from_peak(TAU, 1.0, 25.0, form="cumulative"), spread, 400)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
+    assert runner.last_report.shadow_price == reference.shadow_price
+
+
+def test_trusting_the_prediction_is_allocate(chain):
+    predictor = FixedPredictor(TAU, np.full(8, 0.4))
+    runner = BudgetedRunnable(chain, budget=400, predictor=predictor, width=25.0, risk_aware=False, text_of=prompt)
+    runner.batch(list(range(8)))
+    reference = allocate(SurgeCurves.from_peak(TAU, 1.0, 25.0, form="cumulative"), 400)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
+
+
+def test_the_predictor_learns_from_finished_inputs(chain, reasoner):
+    predictor = FixedPredictor(TAU, np.zeros(8))
+    runner = BudgetedRunnable(chain, budget=400, predictor=predictor, width=25.0, text_of=prompt)
+    runner.batch(list(range(8)))
+    rows = {f"solve #{row.index}": row for row in runner.last_report.inputs if not row.abandoned}
+    assert len(predictor.taught) == len(rows) > 0
+    for seen in predictor.taught:
+        row = rows[seen.text]
+        assert seen.censored == row.cut_off
+        assert seen.tau == (row.cap if row.cut_off else row.output_tokens)
+
+
+def test_the_default_predictor_is_the_constant_prior(chain):
+    runner = BudgetedRunnable(chain, budget=300, width=20.0)
+    assert isinstance(runner.predictor, ConstantPrior)
 
 
 def test_predictor_sees_the_input_texts(chain):
     seen = []
 
-    class Recording(ConstantPredictor):
+    class Recording(ConstantPrior):
         def predict(self, texts):
             seen.extend(texts)
             return super().predict(texts)
@@ -193,8 +234,11 @@ def test_empty_batch(chain):
         ({"budget": 10, "predictor": object()}, TypeError, "predict"),
         ({"budget": 10, "on_abandon": "ignore"}, ValueError, "on_abandon"),
         ({"budget": 10, "max_concurrency": 0}, ValueError, "max_concurrency"),
-        ({"budget": 10, "predictor": ConstantPredictor(), "curves": lambda x: x}, ValueError, "not both"),
+        ({"budget": 10, "predictor": ConstantPrior(), "curves": lambda x: x}, ValueError, "not both"),
         ({"budget": 10, "effort_levels": {"low": -1}}, ValueError, "effort_levels"),
+        ({"budget": 10, "width": 0}, ValueError, "width"),
+        ({"budget": 10, "pacer": object()}, TypeError, "pacer"),
+        ({"budget": 10, "max_tokens": 0}, ValueError, "max_tokens"),
         ({"budget": 10, "effort_levels": ["low"]}, TypeError, "effort_levels"),
     ],
 )
@@ -215,7 +259,7 @@ def test_invoke_reserves_and_settles(chain, curves, reasoner):
     runner = BudgetedRunnable(chain, budget=500, curves=by_query(curves))
     out = runner.invoke(0)
     (query, cap), = reasoner.calls
-    assert query == 0 and cap == runner.quote(0) > 20
+    assert query == 0 and cap == runner.quote(0)[0] > 20
     used = reasoner.inner.answer(0, cap).tokens_used
     assert out.startswith("Answer to #0") and runner.ledger.snapshot().spent == used
 
@@ -225,9 +269,17 @@ def test_invoke_uses_the_last_batch_price(chain, curves, reasoner):
     runner.batch([0, 1, 2, 3, 4, 5, 6, 7])
     price = runner.last_report.shadow_price
     assert runner.price == price
-    from clear_fast import best_response
+    assert runner.quote(2)[0] == best_response(curves.subset([2]), price)[0]
 
-    assert runner.quote(2) == best_response(curves.subset([2]), price)[0]
+
+def test_invoke_takes_the_pacers_quote(chain, curves, reasoner):
+    ledger = Ledger(5000)
+    pacer = Pacer(ledger=ledger, period=3600.0, price=0.004)
+    runner = BudgetedRunnable(chain, budget=ledger, curves=by_query(curves), pacer=pacer)
+    runner.invoke(1)
+    assert reasoner.calls == [(1, int(best_response(curves.subset([1]), 0.004)[0]))]
+    assert isinstance(runner.invoke(6), Abandoned)  # its break-even price is below 0.004
+    assert len(reasoner.calls) == 1 and ledger.snapshot().reserved == 0
 
 
 def test_invoke_abandons_when_the_budget_is_gone(chain, curves, reasoner):
