@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator, Sequence
 
 import numpy as np
-from clear_fast import ConstantPrior, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
+from clear_fast import ConstantPrior, FitResult, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
 from clear_fast.runtime.ledger_api import LedgerAPI
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
@@ -104,9 +104,12 @@ class BudgetedRunnable(Runnable[Any, Any]):
             ``update`` gets what each finished input taught.
         curves: Instead of a predictor: ``SurgeCurves`` for the batch's inputs, or
             a function ``inputs -> SurgeCurves``.
-        width: The model's curve width ``1/beta`` in tokens (fit it with
-            ``clear_fast.fit_rollouts``), used with a predictor.
-        ceiling: The model's success probability when nothing is cut off.
+        profile: The model's fitted profile (``clear_fast.fit_rollouts(...)`` or
+            ``clear_fast.load_profile(path)``): gives ``width`` and ``ceiling``.
+        width: The model's curve width ``1/beta`` in tokens (default: the profile's,
+            else 200), used with a predictor.
+        ceiling: The model's success probability when nothing is cut off (default:
+            the profile's, else 1).
         max_tokens: The model's own output limit: no grant goes past it.
         risk_aware: Allocate against expected accuracy over the predictor's
             ``spread`` (``clear_fast.allocate_uncertain``) instead of trusting ``tau``.
@@ -144,8 +147,9 @@ class BudgetedRunnable(Runnable[Any, Any]):
         budget: int | LedgerAPI,
         predictor: Any = None,
         curves: SurgeCurves | Callable[[list[Any]], SurgeCurves] | None = None,
-        width: float = 200.0,
-        ceiling: float = 1.0,
+        profile: FitResult | None = None,
+        width: float | None = None,
+        ceiling: float | None = None,
         max_tokens: int | None = None,
         risk_aware: bool = True,
         on_abandon: str | Runnable[Any, Any] | Callable[[Any], Any] = "result",
@@ -168,6 +172,12 @@ class BudgetedRunnable(Runnable[Any, Any]):
             raise TypeError(f"`curves` must be SurgeCurves or a function of the inputs, got {type(curves).__name__}")
         self.predictor = predictor if predictor is not None or curves is not None else ConstantPrior()
         self.curves = curves
+        if profile is not None and not isinstance(profile, FitResult):
+            raise TypeError(f"`profile` must be a clear_fast FitResult, got {type(profile).__name__}")
+        if width is None:
+            width = 200.0 if profile is None else 1.0 / profile.beta
+        if ceiling is None:
+            ceiling = 1.0 if profile is None else profile.success_probability
         self.width = _positive("width", width)
         self.ceiling = _positive("ceiling", ceiling)
         if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):

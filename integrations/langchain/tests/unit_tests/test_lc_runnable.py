@@ -321,3 +321,27 @@ def test_a_multi_call_chain_shares_its_inputs_grant(model, curves, reasoner):
         if len(calls) == 2:
             assert calls[1] == row.cap - first
         assert row.output_tokens <= row.cap
+
+
+def test_a_fitted_profile_sets_the_curve_shape(chain, curves):
+    from clear_fast import Rollouts, fit_rollouts
+    from clear_fast.workloads.simulated_model import SimulatedReasoner
+
+    truth = SurgeCurves.from_peak(np.linspace(30, 300, 30), 0.8, 40.0, form="cumulative")
+    runs = SimulatedReasoner(truth, seed=2)
+    query, cap = np.meshgrid(np.arange(30), [60, 150, 400], indexing="ij")
+    answers = [runs.answer(int(q), int(c)) for q, c in zip(query.ravel(), cap.ravel())]
+    profile = fit_rollouts(
+        Rollouts.from_arrays(
+            query.ravel(), cap.ravel(), [a.tokens_used for a in answers],
+            [a.finish_reason == "length" for a in answers], [a.correct for a in answers],
+        ),
+        max_evaluations=200,
+    )
+    runner = BudgetedRunnable(chain, budget=300, predictor=FixedPredictor(TAU, np.zeros(8)), profile=profile,
+                              text_of=prompt)
+    assert runner.width == 1.0 / profile.beta and runner.ceiling == profile.success_probability
+    runner.batch(list(range(8)))
+    reference = allocate(SurgeCurves.from_peak(TAU, profile.success_probability, 1.0 / profile.beta,
+                                               form="cumulative"), 300)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
