@@ -29,6 +29,12 @@ else
   now = tonumber(ARGV[2])
 end
 
+-- Negations are written 0 - x: -x of a zero is -0, which HINCRBY refuses as "-0".
+-- Full precision for times: tostring keeps only 14 significant digits.
+local function exact(x)
+  return string.format('%.17g', x)
+end
+
 local function num(field)
   return tonumber(redis.call('HGET', state, field) or '0')
 end
@@ -41,7 +47,7 @@ if op == 'init' then
             redis.call('HGET', state, 'timeout')}
   end
   redis.call('HSET', state, 'budget', ARGV[5], 'period', ARGV[6], 'rollover', ARGV[7],
-             'max_carry', ARGV[8], 'timeout', ARGV[9], 'origin', tostring(now), 'window', 0,
+             'max_carry', ARGV[8], 'timeout', ARGV[9], 'origin', exact(now), 'window', 0,
              'allowance', ARGV[5], 'spent', 0, 'reserved', 0, 'granted', 0, 'charged', 0,
              'refunded', 0, 'released', 0, 'expired', 0, 'overrun', 0, 'overrun_count', 0)
   return {'created'}
@@ -75,14 +81,14 @@ for _, id in ipairs(due) do
   local held = tonumber(redis.call('HGET', open, id) or '0')
   redis.call('HDEL', open, id)
   redis.call('ZREM', deadlines, id)
-  redis.call('HINCRBY', state, 'reserved', -held)
+  redis.call('HINCRBY', state, 'reserved', 0 - held)
   redis.call('HINCRBY', state, 'expired', held)
   redis.call('SET', closed_prefix .. id, 'expired', 'EX', ttl)
 end
 
 local function books()
   return {'books', num('budget'), num('allowance'), num('spent'), num('reserved'),
-          redis.call('HLEN', open), num('window'), tostring(num('origin')), tostring(period),
+          redis.call('HLEN', open), num('window'), exact(num('origin')), exact(period),
           num('granted'), num('charged'), num('refunded'), num('released'), num('expired'),
           num('overrun'), num('overrun_count')}
 end
@@ -107,7 +113,7 @@ if op == 'reserve' then
   local timeout = num('timeout')
   local deadline = ''
   if timeout > 0 then
-    deadline = tostring(now + timeout)
+    deadline = exact(now + timeout)
     redis.call('ZADD', deadlines, now + timeout, id)
   end
   redis.call('DEL', closed_prefix .. id)
@@ -124,7 +130,7 @@ if op == 'settle' then
     reserved = tonumber(held)
     redis.call('HDEL', open, id)
     redis.call('ZREM', deadlines, id)
-    redis.call('HINCRBY', state, 'reserved', -reserved)
+    redis.call('HINCRBY', state, 'reserved', 0 - reserved)
   else
     local how = redis.call('GET', closed_prefix .. id)
     if not how then return {'unknown'} end
@@ -155,7 +161,7 @@ if op == 'release' then
   end
   redis.call('HDEL', open, id)
   redis.call('ZREM', deadlines, id)
-  redis.call('HINCRBY', state, 'reserved', -tonumber(held))
+  redis.call('HINCRBY', state, 'reserved', 0 - tonumber(held))
   redis.call('HINCRBY', state, 'released', tonumber(held))
   redis.call('SET', closed_prefix .. id, 'released', 'EX', ttl)
   return {'ok', held}

@@ -9,7 +9,7 @@ import clear_fast as cf
 from clear_fast.runtime import Pacer, TenantShares
 from clear_fast.workloads import make_stream
 
-from traffic import PERIOD, Clock, arrival_times
+from pacer_traffic import PERIOD, Clock, arrival_times
 
 N = 800
 

@@ -69,11 +69,19 @@ def test_an_open_id_cannot_be_reserved_twice_but_can_be_reused_after_closing(mak
     assert ledger.reserve("q", 20).tokens == 20
 
 
-def test_zero_tokens_and_whole_float_counts_are_accepted(make_ledger):
+def test_zero_tokens_and_whole_float_counts_are_accepted(make_ledger, clock):
+    ledger = make_ledger(0, reservation_timeout=5, clock=clock)
+    assert ledger.reserve("zero", 0).tokens == 0  # a zero budget still admits a zero reservation
+    assert ledger.release("zero").tokens == 0
+    ledger.reserve("zero", 0)
+    assert ledger.settle("zero", 0).refunded == 0
+    ledger.reserve("zero", 0)
+    clock.advance(6)
+    assert ledger.snapshot().expired == 0
     ledger = make_ledger(10)
-    assert ledger.reserve("zero", 0).tokens == 0
     assert ledger.reserve("float", 4.0).tokens == 4
     assert ledger.settle("float", 3.0).used == 3
+    assert ledger.snapshot().balanced
 
 
 def test_hold_settles_inside_and_releases_on_error(make_ledger):

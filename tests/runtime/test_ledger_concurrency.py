@@ -12,7 +12,7 @@ import redis as redis_client_module
 
 from clear_fast.runtime import Ledger, RedisLedger
 
-from hammer import Tally, ahammer, hammer, hammer_redis_process
+from ledger_hammer import Tally, ahammer, hammer, hammer_redis_process
 
 
 class Watcher(threading.Thread):
@@ -119,7 +119,7 @@ def test_several_processes_share_one_redis_ledger(redis_port):
 def test_a_killed_worker_reservation_expires_on_the_server_clock(redis_port):
     import time
 
-    from hammer import reserve_then_die
+    from ledger_hammer import reserve_then_die
 
     name = f"dies-{uuid.uuid4().hex}"
     context = multiprocessing.get_context("spawn")

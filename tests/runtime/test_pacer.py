@@ -11,7 +11,7 @@ import clear_fast as cf
 from clear_fast.runtime import Ledger, Pacer
 from clear_fast.workloads import make_stream
 
-from traffic import Clock
+from pacer_traffic import Clock
 
 
 @pytest.fixture

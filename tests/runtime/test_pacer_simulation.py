@@ -14,7 +14,7 @@ import clear_fast as cf
 from clear_fast.runtime import schedule_from_history
 from clear_fast.workloads import make_stream
 
-from traffic import PERIOD, accuracy, arrival_times, feed, hindsight, shifting
+from pacer_traffic import PERIOD, accuracy, arrival_times, feed, hindsight, shifting
 
 N = 1000
 

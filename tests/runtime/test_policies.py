@@ -11,7 +11,7 @@ import clear_fast as cf
 from clear_fast.runtime import Defer, FallBack, Pacer, Refuse
 from clear_fast.workloads import make_stream
 
-from traffic import Clock
+from pacer_traffic import Clock
 
 EASY = cf.SurgeCurves(120.0, 0.9 / 150**2, 1 / 150, form="cumulative")
 HARD = cf.SurgeCurves(1500.0, 0.6 / 150**2, 1 / 150, form="cumulative")
