@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import clear_fast
 from clear_fast.runtime import Ledger, RedisLedger
@@ -110,10 +111,10 @@ def redis_process(port: int, name: str, seconds: float, worker: str) -> int:
     return cycles_for(seconds, ledger_cycle(ledger, worker))
 
 
-def measure(seconds: float) -> list[dict]:
+def measure(seconds: float) -> list[dict[str, Any]]:
     import redis
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     memory = Ledger(BIG_BUDGET)
     lock, box = threading.Lock(), [0]
     for threads in (1, 8):

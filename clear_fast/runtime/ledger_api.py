@@ -16,6 +16,7 @@ from typing import Any
 from .._checks import as_budget
 from .errors import BudgetExceeded
 from .records import LedgerSnapshot, Release, Reservation, Settlement
+from .window import BudgetWindow
 
 
 def as_query_id(query_id: Any) -> str:
@@ -49,6 +50,9 @@ class LedgerAPI(abc.ABC):
     Every method has an async twin (``areserve``, ``atry_reserve``, ``asettle``,
     ``arelease``, ``asnapshot``).
     """
+
+    #: the budget and its windows; set by every ledger's constructor
+    window: BudgetWindow
 
     # -- primitives a ledger implements ------------------------------------------------------
 

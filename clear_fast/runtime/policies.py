@@ -162,6 +162,7 @@ class FallBack:
                 return refuse_decision(quote, prefix=f"the fallback's {self.tokens} tokens exceed what is left; ")
             reason = f"fell back to a cheaper action with {self.tokens} tokens; the query itself was " + quote.why(0)
             return Decision("fallback", self.tokens, reason, quote.price, float(quote.breakeven[0]), 0.0, self.alternative)
+        assert self.curve is not None  # the constructor demands a curve or a fixed cap
         cheaper = pacer._quote(self.curve, tenant, arrival=False)
         if not cheaper.funded[0]:
             return refuse_decision(cheaper, prefix="the query and its fallback were both turned away; the fallback was ")

@@ -50,7 +50,8 @@ def start_redis_server() -> tuple[subprocess.Popen, int]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"redis-server exited at start: {process.stderr.read().decode(errors='replace')[:500]}")
+            output = process.stderr.read() if process.stderr else b""
+            pytest.fail(f"redis-server exited at start: {output.decode(errors='replace')[:500]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as connection:
                 connection.sendall(b"PING\r\n")
