@@ -22,7 +22,8 @@ tokens per query, with a simulated reasoning model. CLEAR's caps also run
 through a LangChain chain (prompt | chat model | parser) for a sample of each
 stream (--chain-queries), checked answer by answer against the simulation.
 Prints a table per stream and writes a report folder: pareto.png,
-abandonment.png, shadow_price.png, results.csv, results.json.
+accuracy.png (with the paper's numbers dashed), abandonment.png,
+shadow_price.png, results.csv, results.json.
 """
 
 
@@ -92,6 +93,22 @@ def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int], in
     return list(dict.fromkeys(streams)), sorted(set(budgets)), chain_queries
 
 
+def paper_reference(streams: list[str]) -> dict[str, dict[str, list[float]]]:
+    """The paper's CLEAR and Uniform accuracy (%) by budget per query, for the streams run."""
+    from clear_fast.workloads import paper_data
+
+    published = paper_data()["clear_vs_uniform"]
+    return {
+        stream: {
+            "budget_per_query": list(published["budget_per_query"]),
+            "CLEAR": list(published[stream]["clear"]),
+            "Uniform": list(published[stream]["uniform"]),
+        }
+        for stream in streams
+        if stream in published
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the tables, write the report."""
     streams, budgets, chain_queries = _checked_options(args)  # before the heavy imports: a typo should fail fast
@@ -119,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         "chain": result.chain_summary,
         "experiment_seconds": round(time.perf_counter() - started, 2),
     }
-    written = write_report(result.rows, args.out, metadata=metadata)
+    written = write_report(result.rows, args.out, metadata=metadata, reference=paper_reference(streams))
     chain = result.chain_summary
     console.print(
         f"LangChain check: CLEAR's caps for {chain['queries_per_budget']} queries per stream and budget sent "

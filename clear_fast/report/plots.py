@@ -1,9 +1,9 @@
-"""The report's three figures, each with one panel per stream and one line per policy."""
+"""The report's figures, each with one panel per stream and one line per policy."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
@@ -87,4 +87,36 @@ def shadow_price_figure(rows: Sequence[ResultRow]) -> tuple[Figure, dict]:
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
         if priced:
             ax.legend(fontsize="small", loc="upper right")
+    return figure, axes
+
+
+def accuracy_figure(rows: Sequence[ResultRow], reference: Mapping[str, Mapping[str, Sequence[float]]] | None = None) -> tuple[Figure, dict]:
+    """Mean accuracy against the budget per query, with published numbers dashed beside ours.
+
+    ``reference[stream]`` holds ``"budget_per_query"`` and, per policy, accuracies
+    in percent at those budgets (e.g. the paper's CLEAR and Uniform).
+    """
+    streams, policies = _ordered(rows)
+    figure, axes = stream_grid(streams, "Accuracy against budget per query (dashed: the paper's numbers)")
+    for stream, ax in axes.items():
+        for policy in policies:
+            series = _series(rows, stream, policy)
+            if series:
+                ax.plot(
+                    [r.budget_per_query for r in series],
+                    [100 * r.accuracy for r in series],
+                    marker="o", markersize=3.5, linewidth=1.8,
+                    color=policy_colour(policy, policies), label=policy,
+                )
+        published = (reference or {}).get(stream, {})
+        for policy, values in published.items():
+            if policy == "budget_per_query":
+                continue
+            ax.plot(
+                published["budget_per_query"], values, linestyle="--", linewidth=1.4,
+                color=policy_colour(policy, policies), label=f"{policy} (paper)",
+            )
+        ax.set_xlabel("budget per query (tokens)")
+        ax.set_ylabel("mean accuracy (%)")
+        ax.legend(fontsize="small", loc="lower right", ncol=2 if published else 1)
     return figure, axes

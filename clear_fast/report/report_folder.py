@@ -7,18 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from .panels import DPI, panel_boxes
-from .plots import abandonment_figure, pareto_figure, shadow_price_figure
+from .plots import abandonment_figure, accuracy_figure, pareto_figure, shadow_price_figure
 from .result_rows import COLUMNS, ResultRow
 from .writers import write_csv, write_json
 
-FIGURES = {
-    "pareto.png": pareto_figure,
-    "abandonment.png": abandonment_figure,
-    "shadow_price.png": shadow_price_figure,
-}
+FIGURES = ("pareto.png", "accuracy.png", "abandonment.png", "shadow_price.png")
 
 
-def write_report(rows: Sequence[ResultRow], folder: str | Path, *, metadata: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_report(
+    rows: Sequence[ResultRow],
+    folder: str | Path,
+    *,
+    metadata: dict[str, Any] | None = None,
+    reference: dict[str, dict[str, list[float]]] | None = None,
+) -> dict[str, Path]:
     """Write the figures, ``results.csv`` and ``results.json`` into ``folder``.
 
     Parameters
@@ -30,6 +32,10 @@ def write_report(rows: Sequence[ResultRow], folder: str | Path, *, metadata: dic
     metadata : dict, optional
         Extra facts about the run (sizes, seed, timings) stored under
         ``"experiment"`` in the JSON.
+    reference : dict, optional
+        Published numbers to draw dashed beside ours in ``accuracy.png``:
+        ``{stream: {"budget_per_query": [...], policy: [accuracy %, ...]}}``.
+        Stored under ``"reference"`` in the JSON.
 
     Returns
     -------
@@ -47,8 +53,14 @@ def write_report(rows: Sequence[ResultRow], folder: str | Path, *, metadata: dic
     target.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     figures: dict[str, Any] = {}
-    for name, make in FIGURES.items():
-        figure, axes = make(rows)
+    makers = {
+        "pareto.png": lambda: pareto_figure(rows),
+        "accuracy.png": lambda: accuracy_figure(rows, reference),
+        "abandonment.png": lambda: abandonment_figure(rows),
+        "shadow_price.png": lambda: shadow_price_figure(rows),
+    }
+    for name in FIGURES:
+        figure, axes = makers[name]()
         boxes = panel_boxes(figure, axes)
         path = target / name
         figure.savefig(path, dpi=DPI)
@@ -62,6 +74,7 @@ def write_report(rows: Sequence[ResultRow], folder: str | Path, *, metadata: dic
         "columns": list(COLUMNS),
         "rows": [row.as_dict() for row in rows],
         "figures": figures,
+        "reference": reference or {},
     }
     write_json(target / "results.json", payload)
     written["results.json"] = target / "results.json"

@@ -16,7 +16,7 @@ from clear_fast.workloads import make_stream
 STREAMS = ["Balanced", "MostlyEasy", "MostlyHard", "UShaped"]
 POLICIES = ["CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle"]
 SIZE, SEED, BUDGETS = 60, 7, [100, 400, 1200]
-FIGURES = ["pareto.png", "abandonment.png", "shadow_price.png"]
+FIGURES = ["pareto.png", "accuracy.png", "abandonment.png", "shadow_price.png"]
 # The fixed colour the report gives each policy (clear_fast.report.panels.POLICY_COLOURS)
 COLOURS = {"CLEAR": "#d62728", "Uniform": "#1f77b4", "Proportional": "#2ca02c", "SelfEstimate": "#9467bd", "Oracle": "#ff7f0e"}
 
@@ -63,6 +63,20 @@ def test_json_numbers_are_the_evaluation_of_the_built_in_streams(demo):
                 assert mine["shadow_price"] is None
             else:
                 assert mine["shadow_price"] == pytest.approx(row.shadow_price, rel=1e-9)
+
+
+def test_json_reference_is_the_papers_published_numbers(demo):
+    from clear_fast.workloads import paper_data
+
+    _, _, report = demo
+    published = paper_data()["clear_vs_uniform"]
+    assert set(report["reference"]) == set(STREAMS)
+    for stream in STREAMS:
+        assert report["reference"][stream] == {
+            "budget_per_query": published["budget_per_query"],
+            "CLEAR": published[stream]["clear"],
+            "Uniform": published[stream]["uniform"],
+        }
 
 
 def test_csv_matches_json(demo):
