@@ -71,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
     """Read, allocate, write; print the certificate to stderr."""
     if args.budget < 0:
         raise CommandError(f"--budget must be a whole number of tokens >= 0, got {args.budget}; pass e.g. --budget 50000")
+    if args.levels:
+        curve_options = [name for name, value in (("--profile", args.profile), ("--alpha", args.alpha),
+                                                  ("--beta", args.beta), ("--form", args.form)) if value is not None]
+        if curve_options:
+            raise CommandError(
+                f"{curve_options[0]} describes curves and does not apply with --levels, which reads "
+                "cost_<level>/utility_<level> columns; drop one of them"
+            )
     table_format = output_format(args.out, args.format)  # refuse a bad --out before any work
     table = read_query_table(args.input, args.input_format)
     ids = table.ids()

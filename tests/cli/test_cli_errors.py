@@ -28,6 +28,7 @@ CASES = [
     ("bad jsonl line", {"q.jsonl": '{"tau": 100, "alpha": 0.01, "beta": 0.005}\n{tau: 3}\n'}, ["allocate", "{tmp}/q.jsonl", "--budget", "100"], None, ["line 2", "not valid JSON"]),
     ("levels without level columns", {"q.csv": GOOD_CSV}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--levels"], None, ["cost_<level>", "utility_<level>"]),
     ("cost without utility", {"q.csv": "cost_low,utility_low,cost_high\n10,0.5,20\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--levels"], None, ["`cost_high` has no `utility_high`"]),
+    ("levels with curve options", {"q.csv": "cost_low,utility_low\n10,0.5\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--levels", "--alpha", "0.1"], None, ["--alpha", "does not apply with --levels"]),
     ("missing profile", {"q.csv": "tau\n100\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--profile", "{tmp}/m.json"], None, ["m.json does not exist", "clear-fast fit"]),
     ("not a profile", {"q.csv": "tau\n100\n", "m.json": json.dumps({"alpha": 0.01})}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--profile", "{tmp}/m.json"], None, ["not a clear_fast model profile", "clear-fast fit"]),
     ("profile not json", {"q.csv": "tau\n100\n", "m.json": "{oops"}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--profile", "{tmp}/m.json"], None, ["not valid JSON"]),
