@@ -21,7 +21,8 @@ _LOW = 0.02425
 def normal_cdf(x: ArrayLike) -> NDArray[np.float64]:
     """``Phi(x)``, elementwise."""
     values = np.asarray(x, dtype=np.float64)
-    return 0.5 * (1.0 + _erf(values / math.sqrt(2.0)).astype(np.float64))
+    erf = np.asarray(_erf(values / math.sqrt(2.0)), dtype=np.float64)
+    return 0.5 * (1.0 + erf)
 
 
 def normal_quantile(q: ArrayLike) -> NDArray[np.float64]:

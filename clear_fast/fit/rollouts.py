@@ -69,7 +69,12 @@ class Rollouts:
 
     @classmethod
     def from_arrays(
-        cls, query_id: ArrayLike, cap: ArrayLike, tokens_used: ArrayLike, cut: ArrayLike, correct: ArrayLike
+        cls,
+        query_id: Sequence[Any] | NDArray[Any],
+        cap: ArrayLike,
+        tokens_used: ArrayLike,
+        cut: ArrayLike,
+        correct: ArrayLike,
     ) -> Rollouts:
         """Rollouts from parallel arrays, one entry per run.
 
@@ -95,7 +100,7 @@ class Rollouts:
         if isinstance(query_id, (str, bytes)) or not hasattr(query_id, "__len__"):
             raise TypeError(f"`query_id` must be a sequence of ids, one per run, got {query_id!r:.80}")
         # tolist() turns numpy scalars into Python ones, which hash and serialise cleanly
-        ids = np.asarray(query_id).tolist() if isinstance(query_id, np.ndarray) else list(query_id)
+        ids: list[Any] = query_id.tolist() if isinstance(query_id, np.ndarray) else list(query_id)
         n = len(ids)
         if n == 0:
             raise ValueError("`query_id` is empty: fitting needs at least one run")
