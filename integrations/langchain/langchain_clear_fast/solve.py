@@ -3,8 +3,11 @@
 When the predictor says how unsure it is (``spread`` > 0, the standard deviation
 of ``log tau``), ``clear_fast.allocate_uncertain`` picks each grant against the
 expected utility over that uncertainty; otherwise ``clear_fast.allocate`` solves
-the problem on the predicted thresholds exactly. Both answers are read through
-one small record so the runnable does not care which ran.
+the problem on the predicted thresholds exactly. The knapsack behind the first
+rounds its one fractional query down, which can cost up to one query's utility
+(four alike queries and room for two: it funds one), so the exact solve on the
+predicted thresholds is also scored by expected utility and the better of the two
+is kept. Both answers are read through one small record.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from clear_fast import SurgeCurves, allocate, allocate_uncertain
+from clear_fast import Allocation, SurgeCurves, allocate, allocate_uncertain, expected_utility
 from numpy.typing import NDArray
 
 
@@ -37,8 +40,12 @@ def solve(curves: SurgeCurves, spread: NDArray[np.float64], budget: int, *, risk
         budget: Tokens the batch may spend.
         risk_aware: Use the expected-utility allocation when any spread is positive.
     """
+    exact = allocate(curves, budget)
     if risk_aware and len(curves) and np.any(spread > 0):
         chosen = allocate_uncertain(curves, spread, budget)
+        exact_expected = float(expected_utility(curves, spread, exact.tokens[:, None]).sum())
+        if exact_expected > chosen.total_expected_utility:
+            return _from_exact(exact, utility=exact_expected, upper_bound=max(chosen.upper_bound, exact_expected))
         price = chosen.shadow_price
         reasons = tuple(
             f"query {i}: funded with {t} tokens" if t else
@@ -54,12 +61,15 @@ def solve(curves: SurgeCurves, spread: NDArray[np.float64], budget: int, *, risk
             breakeven=np.full(len(curves), np.nan),
             reasons=reasons,
         )
-    exact = allocate(curves, budget)
+    return _from_exact(exact, utility=float(exact.utility), upper_bound=float(exact.upper_bound))
+
+
+def _from_exact(exact: Allocation, *, utility: float, upper_bound: float) -> Solution:
     return Solution(
         tokens=exact.tokens,
         shadow_price=float(exact.shadow_price),
-        utility=float(exact.utility),
-        upper_bound=float(exact.upper_bound),
+        utility=utility,
+        upper_bound=upper_bound,
         breakeven=np.asarray(exact.breakeven, dtype=np.float64),
-        reasons=tuple(exact.why(i) for i in range(len(curves))),
+        reasons=tuple(exact.why(i) for i in range(len(exact.tokens))),
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from clear_fast import ConstantPrior, Ledger, Pacer, SurgeCurves, allocate, allocate_uncertain, best_response
+from clear_fast import (
+    ConstantPrior,
+    Ledger,
+    Pacer,
+    SurgeCurves,
+    allocate,
+    allocate_uncertain,
+    best_response,
+    expected_utility,
+)
 from langchain_clear_fast import (
     Abandoned,
     BudgetedBatchError,
@@ -176,13 +185,31 @@ class FixedPredictor:
 TAU = [20.0, 35.0, 50.0, 80.0, 120.0, 400.0, 900.0, 1500.0]
 
 
-def test_risk_aware_allocation_is_allocate_uncertain(chain):
-    spread = np.full(8, 0.4)
-    runner = BudgetedRunnable(chain, budget=400, predictor=FixedPredictor(TAU, spread), width=25.0, text_of=prompt)
+def risk_aware_reference(tau, spread, width, budget):
+    """The better, in expected accuracy, of allocate_uncertain and allocate on the median thresholds."""
+    curves = SurgeCurves.from_peak(np.asarray(tau, float), 1.0, width, form="cumulative")
+    uncertain = allocate_uncertain(curves, spread, budget)
+    exact = allocate(curves, budget).tokens
+    exact_value = expected_utility(curves, spread, exact[:, None]).sum()
+    return exact if exact_value > uncertain.total_expected_utility else uncertain.tokens
+
+
+@pytest.mark.parametrize("spread", [0.4, 1.0])
+def test_risk_aware_allocation(chain, spread):
+    spreads = np.full(8, spread)
+    runner = BudgetedRunnable(chain, budget=400, predictor=FixedPredictor(TAU, spreads), width=25.0, text_of=prompt)
     runner.batch(list(range(8)))
-    reference = allocate_uncertain(SurgeCurves.from_peak(TAU, 1.0, 25.0, form="cumulative"), spread, 400)
-    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
-    assert runner.last_report.shadow_price == reference.shadow_price
+    reference = risk_aware_reference(TAU, spreads, 25.0, 400)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tolist()
+
+
+def test_alike_queries_are_not_all_given_to_one(chain):
+    """Four alike queries and room for two: the knapsack alone would fund one."""
+    predictor = FixedPredictor([20.0] * 8, np.full(8, 0.3))
+    runner = BudgetedRunnable(chain, budget=120, predictor=predictor, width=20.0, text_of=prompt)
+    runner.batch([0, 1, 2, 3])
+    caps = sorted(row.cap for row in runner.last_report.inputs)
+    assert caps == [0, 0, 60, 60]
 
 
 def test_trusting_the_prediction_is_allocate(chain):
