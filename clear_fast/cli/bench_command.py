@@ -45,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot write {args.json}: its folder does not exist; create it or choose another --json")
     try:
         import scipy.special  # noqa: F401  (the baseline's Lambert W)
-    except ImportError:
-        raise CommandError("the benchmark's baseline needs scipy: `pip install scipy`") from None
+        import rich  # noqa: F401  (the table)
+    except ImportError as error:
+        raise CommandError(f"the benchmark needs scipy and rich ({error.name} is missing): `pip install scipy rich`") from None
     from rich.console import Console
 
     from .bench import ratio_table, run_benchmark

@@ -93,6 +93,22 @@ def _checked_options(args: argparse.Namespace) -> tuple[list[str], list[int], in
     return list(dict.fromkeys(streams)), sorted(set(budgets)), chain_queries
 
 
+def _require_demo_extra() -> None:
+    """The demo draws with matplotlib, prints with rich and runs a langchain-core chain."""
+    import importlib
+
+    missing = []
+    for module, package in (("matplotlib", "matplotlib"), ("rich", "rich"), ("langchain_core", "langchain-core")):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise CommandError(
+            f"the demo needs {', '.join(missing)}: install them with `pip install \"clear-fast[demo]\"`"
+        )
+
+
 def paper_reference(streams: list[str]) -> dict[str, dict[str, list[float]]]:
     """The paper's CLEAR and Uniform accuracy (%) by budget per query, for the streams run."""
     from clear_fast.workloads import paper_data
@@ -112,6 +128,7 @@ def paper_reference(streams: list[str]) -> dict[str, dict[str, list[float]]]:
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, print the tables, write the report."""
     streams, budgets, chain_queries = _checked_options(args)  # before the heavy imports: a typo should fail fast
+    _require_demo_extra()
 
     from rich.console import Console
 

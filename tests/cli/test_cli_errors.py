@@ -69,3 +69,32 @@ def test_debug_shows_the_traceback(cli, tmp_path):
     done = cli("allocate", str(tmp_path / "nope.csv"), "--budget", "100", "--debug")
     assert done.returncode != 0
     assert "Traceback" in done.stderr and "CommandError" in done.stderr
+
+
+def _hide(tmp_path, *modules):
+    shadow = tmp_path / "shadow"
+    for module in modules:
+        (shadow / module).mkdir(parents=True)
+        (shadow / module / "__init__.py").write_text(f"raise ImportError('{module} is hidden by this test', name='{module}')\n")
+    return shadow
+
+
+def test_demo_without_its_extra_says_what_to_install(cli, tmp_path):
+    done = cli("demo", "--size", "10", "--out", str(tmp_path / "r"), path_first=_hide(tmp_path, "matplotlib", "rich"))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "matplotlib, rich" in done.stderr and 'pip install "clear-fast[demo]"' in done.stderr
+
+
+def test_allocate_and_fit_need_only_numpy(cli, tmp_path):
+    shadow = _hide(tmp_path, "matplotlib", "rich", "langchain_core", "scipy")
+    (tmp_path / "q.csv").write_text("tau,alpha,beta\n100,0.01,0.005\n")
+    done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "500", path_first=shadow)
+    assert done.returncode == 0, done.stderr
+    from conftest import write_rollout_log
+
+    write_rollout_log(tmp_path / "logs.jsonl", n=10)
+    fitted = cli("fit", str(tmp_path / "logs.jsonl"), "--out", str(tmp_path / "m.json"), path_first=shadow)
+    assert fitted.returncode == 0, fitted.stderr
+    bench = cli("bench", "--sizes", "100", path_first=shadow)
+    assert bench.returncode == 2 and "scipy" in bench.stderr
