@@ -23,8 +23,10 @@ from numpy.typing import NDArray
 def gamma2_cdf(x: NDArray[np.float64], beta: float) -> NDArray[np.float64]:
     """``F(x) = 1 - (1 + beta x) exp(-beta x)`` for ``x > 0``, else 0 (accuracy at a cap, over ``p``)."""
     y = beta * np.maximum(x, 0.0)
-    # -expm1 keeps precision for small y, where the two terms nearly cancel.
-    return np.where(x > 0, -np.expm1(-y) - y * np.exp(-y), 0.0)
+    finite = np.isfinite(y)
+    y = np.where(finite, y, 0.0)
+    # -expm1 keeps precision for small y, where the two terms nearly cancel; an uncapped run (x = inf) has F = 1
+    return np.where(finite, np.where(x > 0, -np.expm1(-y) - y * np.exp(-y), 0.0), 1.0)
 
 
 def log_correct(length_past_tau: NDArray[np.float64], beta: float, log_p: float) -> NDArray[np.float64]:

@@ -166,7 +166,11 @@ class FitResult:
                 "n_runs": self.n_runs,
                 "ks_statistic": _finite_or_none(self.ks_statistic),
                 "ks_pvalue": _finite_or_none(self.ks_pvalue),
-                "calibration": [vars(row) for row in self.calibration],
+                # an uncapped group has cap inf, which strict JSON cannot hold: null
+                "calibration": [
+                    {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in vars(row).items()}
+                    for row in self.calibration
+                ],
             },
             "queries": {
                 "ids": list(self.query_ids),
@@ -204,7 +208,10 @@ class FitResult:
                 n_runs=int(fit["n_runs"]),
                 ks_statistic=_none_to_nan(fit.get("ks_statistic")),
                 ks_pvalue=_none_to_nan(fit.get("ks_pvalue")),
-                calibration=tuple(CalibrationRow(**row) for row in fit.get("calibration", ())),
+                calibration=tuple(
+                    CalibrationRow(**{k: (math.inf if v is None else v) for k, v in row.items()})
+                    for row in fit.get("calibration", ())
+                ),
                 success_model=data["success"]["model"],
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
                 **arrays,
@@ -215,7 +222,7 @@ class FitResult:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model profile as JSON to ``path``."""
         try:
-            text = json.dumps(self.to_dict(), indent=1)
+            text = json.dumps(self.to_dict(), indent=1, allow_nan=False)
         except TypeError:
             raise TypeError("query ids must be strings or integers to be saved in a model profile") from None
         with open(path, "w", encoding="utf-8") as handle:

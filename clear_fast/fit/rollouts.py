@@ -95,7 +95,8 @@ class Rollouts:
         ------
         ValueError
             On mismatched lengths, no runs, non-positive caps, negative token counts,
-            runs that used more tokens than their cap, or runs both cut and correct.
+            runs that used more tokens than their cap, correct runs of no tokens, or
+            runs both cut and correct.
         """
         if isinstance(query_id, (str, bytes)) or not hasattr(query_id, "__len__"):
             raise TypeError(f"`query_id` must be a sequence of ids, one per run, got {query_id!r:.80}")
@@ -115,6 +116,10 @@ class Rollouts:
                 f"`tokens_used` must be <= `cap` (an endpoint that overruns its cap cannot be fitted), "
                 f"got {tokens[i]:g} > {caps[i]:g} at index {i}"
             )
+        empty = correct_flags & (tokens < 1)
+        if empty.any():
+            i = first_bad_index(empty)
+            raise ValueError(f"a correct run must have used at least 1 token, got {tokens[i]:g} at index {i}")
         both = cut_flags & correct_flags
         if both.any():
             raise ValueError(f"a run cut at its cap cannot be correct, got cut and correct at index {first_bad_index(both)}")

@@ -195,6 +195,18 @@ def test_records_with_finish_reasons_and_string_ids():
         from_records.curves(["q1", "nope"])
 
 
+def test_uncapped_runs_and_a_profile_that_stays_strict_json(tmp_path):
+    data = make_rollouts(n=30, runs=4, seed=6, caps=(float("inf"),))
+    result = fit_rollouts(Rollouts.from_arrays(data.query, data.cap, data.tokens, data.cut, data.correct))
+    assert not data.cut.any()
+    (row,) = result.calibration
+    assert row.cap_low == math.inf and abs(row.observed - row.predicted) < 0.05
+    path = tmp_path / "uncapped.json"
+    result.save(path)
+    assert "Infinity" not in path.read_text()
+    assert load_profile(path).calibration == result.calibration
+
+
 def test_input_arrays_are_not_modified():
     data = make_rollouts(n=20, runs=4, seed=8)
     before = [a.copy() for a in (data.cap, data.tokens, data.cut, data.correct)]
@@ -213,6 +225,7 @@ def test_input_arrays_are_not_modified():
         ({"query_id": [1, 2], "cap": [100, 100], "tokens_used": [50, -1], "cut": [False, False], "correct": [True, False]}, ValueError, "`tokens_used` must be >= 0, got -1.0 at index 1"),
         ({"query_id": [1], "cap": [100], "tokens_used": [150], "cut": [False], "correct": [True]}, ValueError, "got 150 > 100 at index 0"),
         ({"query_id": [1], "cap": [100], "tokens_used": [100], "cut": [True], "correct": [True]}, ValueError, "cut and correct at index 0"),
+        ({"query_id": [1, 2], "cap": [100, 100], "tokens_used": [5, 0], "cut": [False, False], "correct": [True, True]}, ValueError, "a correct run must have used at least 1 token, got 0 at index 1"),
         ({"query_id": [1], "cap": [100], "tokens_used": [float("nan")], "cut": [False], "correct": [True]}, ValueError, "`tokens_used` must be finite"),
         ({"query_id": [1, 2], "cap": [100], "tokens_used": [1, 2], "cut": [False, False], "correct": [True, True]}, ValueError, "`cap` has length 1, expected 2"),
         ({"query_id": [1], "cap": [100], "tokens_used": [10], "cut": ["no"], "correct": [True]}, TypeError, "`cut` must hold booleans"),
