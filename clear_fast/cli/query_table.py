@@ -179,6 +179,9 @@ def _read_csv(source: str, text: str) -> QueryTable:
     if header is None or not any(cell.strip() for cell in header):
         raise CommandError(f"{source} is empty; it needs a header line (e.g. `id,tau`) and one query per row")
     columns = [cell.strip().lower() for cell in header]
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if len(columns) == 1 and separator in columns[0]:
+            raise CommandError(f"{source} looks separated by {name}, not commas; save it as comma-separated CSV")
     _refuse_duplicate_columns(source, columns)
     rows, lines = [], []
     for line_number, cells in enumerate(reader, start=2):

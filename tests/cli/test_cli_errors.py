@@ -24,6 +24,7 @@ CASES = [
     ("zero beta option", {"q.csv": "id,tau\na,100\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--alpha", "0.01", "--beta", "0"], None, ["--beta", "> 0"]),
     ("duplicate ids", {"q.csv": "id,tau,alpha,beta\na,100,0.01,0.005\na,300,0.01,0.005\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100"], None, ["'a' appears twice", "unique"]),
     ("min above max", {"q.csv": "tau,alpha,beta,min_tokens,max_tokens\n100,0.01,0.005,500,200\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100"], None, ["line 2", "min_tokens 500", "max_tokens 200"]),
+    ("semicolon csv", {"q.csv": "id;tau;alpha;beta\na;100;0.01;0.005\n"}, ["allocate", "{tmp}/q.csv", "--budget", "100"], None, ["separated by semicolons", "comma-separated"]),
     ("unknown extension", {"q.txt": GOOD_CSV}, ["allocate", "{tmp}/q.txt", "--budget", "100"], None, ["--input-format"]),
     ("bad jsonl line", {"q.jsonl": '{"tau": 100, "alpha": 0.01, "beta": 0.005}\n{tau: 3}\n'}, ["allocate", "{tmp}/q.jsonl", "--budget", "100"], None, ["line 2", "not valid JSON"]),
     ("levels without level columns", {"q.csv": GOOD_CSV}, ["allocate", "{tmp}/q.csv", "--budget", "100", "--levels"], None, ["cost_<level>", "utility_<level>"]),
