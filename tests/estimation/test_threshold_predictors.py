@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
-from clear_fast.estimators import ConstantPrior, HistoryPredictor, Observation, ThresholdPredictor, heldout_error
+from clear_fast.estimators import (
+    ConstantPrior,
+    HistoryPredictor,
+    Observation,
+    SelfEstimatePredictor,
+    ThresholdPredictor,
+    heldout_error,
+)
 from clear_fast.fit import fit_recall
 
 from conftest import TOPICS, make_texts
@@ -31,7 +38,7 @@ def corpus():
 
 
 def test_every_predictor_follows_the_protocol():
-    for predictor in (ConstantPrior(), HistoryPredictor()):
+    for predictor in (ConstantPrior(), HistoryPredictor(), SelfEstimatePredictor(lambda prompt: "300 tokens")):
         assert isinstance(predictor, ThresholdPredictor)
         tau, spread = predictor.predict(["a", "b"])
         assert tau.shape == spread.shape == (2,) and tau.dtype == np.float64
