@@ -30,6 +30,8 @@ from clear_fast.workloads import SimulatedReasoner, make_stream
 
 SIGMAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 BUDGETS_PER_QUERY = (200, 300, 500, 800)
+HISTORY_SIZES = (50, 200, 1000)
+LEARNED_BUDGETS = (200, 300, 500)
 
 
 def run(queries: int, seeds: int, stream_name: str) -> list[dict[str, float]]:
@@ -71,6 +73,63 @@ def run(queries: int, seeds: int, stream_name: str) -> list[dict[str, float]]:
     return rows
 
 
+def run_learned(queries: int, seeds: int, stream_name: str) -> list[dict[str, float]]:
+    history = make_stream(stream_name, max(HISTORY_SIZES), seed=10_000)
+    rows = []
+    for size in HISTORY_SIZES:
+        predictor = clear_fast.HistoryPredictor(prior=clear_fast.ConstantPrior.from_benchmark("MATH500"))
+        predictor.update(zip(history.texts[:size], history.curves.tau[:size]))
+        results: dict[int, list[tuple[float, ...]]] = {b: [] for b in LEARNED_BUDGETS}
+        for seed in range(seeds):
+            stream = make_stream(stream_name, queries, seed=seed)
+            truth = stream.curves
+            tau, spread = predictor.predict(stream.texts)
+            error = float(np.mean(np.abs(np.log(tau) - np.log(truth.tau))))
+            guess = clear_fast.SurgeCurves(tau, truth.alpha, truth.beta, form="cumulative")
+            for per_query in LEARNED_BUDGETS:
+                budget = per_query * len(truth)
+                point = clear_fast.allocate(guess, budget).tokens
+                aware = allocate_uncertain(guess, spread, budget).tokens
+                oracle = clear_fast.allocate(truth, budget).tokens
+                results[per_query].append(
+                    (
+                        clear_fast.utility(truth, point).mean(),
+                        clear_fast.utility(truth, aware).mean(),
+                        clear_fast.utility(truth, oracle).mean(),
+                        error,
+                        float(spread.mean()),
+                    )
+                )
+        for per_query, values in results.items():
+            point_acc, aware_acc, oracle_acc, error, spread_mean = np.mean(values, axis=0)
+            rows.append(
+                {
+                    "history": size,
+                    "budget_per_query": per_query,
+                    "heldout_error": float(error),
+                    "mean_spread": float(spread_mean),
+                    "point": 100 * float(point_acc),
+                    "risk_aware": 100 * float(aware_acc),
+                    "ratio": float(aware_acc / point_acc),
+                    "oracle": 100 * float(oracle_acc),
+                }
+            )
+    return rows
+
+
+def learned_table(rows: list[dict[str, float]]) -> str:
+    lines = [
+        "| history | held-out error | mean spread | tokens/query | point (%) | risk-aware (%) | ratio | oracle (%) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['history']} | {r['heldout_error']:.3f} | {r['mean_spread']:.3f} | {r['budget_per_query']} | "
+            f"{r['point']:.1f} | {r['risk_aware']:.1f} | {r['ratio']:.3f} | {r['oracle']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows: list[dict[str, float]]) -> str:
     lines = [
         "| sigma | tokens/query | point (%) | risk-aware (%) | ratio | oracle (%) | realised point / risk-aware (%) |",
@@ -92,11 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = run(args.queries, args.seeds, args.stream)
     print(f"stream {args.stream}, {args.queries} queries, {args.seeds} seeds, kernel {clear_fast.IMPLEMENTATION}")
+    print("noisy predictions, tau_hat = tau * exp(sigma z):")
     print(table(rows))
+    learned = run_learned(args.queries, args.seeds, args.stream)
+    print("a HistoryPredictor learnt from the true thresholds of other queries:")
+    print(learned_table(learned))
     out = Path(__file__).parent / "results" / "uncertainty.json"
     out.parent.mkdir(exist_ok=True)
     meta = {"queries": args.queries, "seeds": args.seeds, "stream": args.stream, "python": platform.python_version()}
-    out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    out.write_text(json.dumps({"meta": meta, "rows": rows, "learned": learned}, indent=1))
     print(f"wrote {out}")
     return 0
 
