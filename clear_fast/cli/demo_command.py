@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from clear_fast import IMPLEMENTATION
-    from clear_fast.report import stream_tables, write_report
+    from clear_fast.report import largest_gains, stream_tables, write_report
 
     from .demo_experiment import POLICIES, run_experiment
 
@@ -143,6 +143,11 @@ def run(args: argparse.Namespace) -> int:
     result = run_experiment(streams, budgets, size=args.size, seed=args.seed, chain_queries=chain_queries, show_progress=sys.stderr.isatty())
     for table in stream_tables(result.rows):
         console.print(table)
+    gains = largest_gains(result.rows)
+    if gains:
+        console.print("Where CLEAR gains most over a uniform cap:", highlight=False)
+        for sentence in gains:
+            console.print(f"  {sentence}", highlight=False, soft_wrap=True)
     metadata = {
         "size": args.size,
         "seed": args.seed,

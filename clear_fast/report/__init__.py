@@ -9,6 +9,6 @@ machines without a screen.
 
 from .result_rows import COLUMNS, ResultRow, rows_from_records
 from .report_folder import write_report
-from .terminal_table import stream_tables
+from .terminal_table import largest_gains, stream_tables
 
-__all__ = ["COLUMNS", "ResultRow", "rows_from_records", "stream_tables", "write_report"]
+__all__ = ["COLUMNS", "ResultRow", "largest_gains", "rows_from_records", "stream_tables", "write_report"]

@@ -53,3 +53,22 @@ def stream_tables(rows: Sequence[ResultRow]) -> list[Table]:
             table.add_row(*cells)
         tables.append(table)
     return tables
+
+
+def largest_gains(rows: Sequence[ResultRow], policy: str = PRICED_POLICY, baseline: str = "Uniform") -> list[str]:
+    """One sentence per stream: the budget where ``policy`` beats ``baseline`` by the most points."""
+    sentences = []
+    streams = list(dict.fromkeys(r.stream for r in rows))
+    for stream in streams:
+        ours = {r.budget_per_query: r.accuracy for r in rows if r.stream == stream and r.policy == policy}
+        theirs = {r.budget_per_query: r.accuracy for r in rows if r.stream == stream and r.policy == baseline}
+        shared = sorted(set(ours) & set(theirs))
+        if not shared:
+            continue
+        best = max(shared, key=lambda b: (ours[b] - theirs[b], -b))
+        gain = 100 * (ours[best] - theirs[best])
+        sentences.append(
+            f"{stream}: {policy} {100 * ours[best]:.1f}% against {baseline} {100 * theirs[best]:.1f}% "
+            f"at {best} tokens per query ({gain:+.1f} points)"
+        )
+    return sentences

@@ -113,6 +113,22 @@ def test_terminal_table_shows_the_json_numbers(demo):
         assert cells[6] == f"{100 * by_key[('Balanced', 'CLEAR', budget)]['abandonment']:.1f}"
 
 
+def test_largest_gain_over_uniform_is_stated_per_stream(demo):
+    done, _, report = demo
+    for stream in STREAMS:
+        gains = {
+            r["budget_per_query"]: r["accuracy"]
+            for r in report["rows"] if r["stream"] == stream and r["policy"] == "CLEAR"
+        }
+        uniform = {r["budget_per_query"]: r["accuracy"] for r in report["rows"] if r["stream"] == stream and r["policy"] == "Uniform"}
+        best = max(BUDGETS, key=lambda b: (gains[b] - uniform[b], -b))
+        expected = (
+            f"{stream}: CLEAR {100 * gains[best]:.1f}% against Uniform {100 * uniform[best]:.1f}% "
+            f"at {best} tokens per query ({100 * (gains[best] - uniform[best]):+.1f} points)"
+        )
+        assert expected in done.stdout
+
+
 def test_chain_check_sent_exactly_the_funded_queries_and_agreed(demo):
     done, _, report = demo
     chain = report["experiment"]["chain"]
