@@ -95,6 +95,7 @@ class Ledger(LedgerAPI):
             ("granted", "charged", "refunded", "released", "expired", "overrun", "overrun_count"), 0
         )
         self._overruns: deque[Overrun] = deque(maxlen=1000)
+        self._arrivals = 0
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -194,6 +195,11 @@ class Ledger(LedgerAPI):
             self._forget_later(query_id, "released")
             return Release(query_id, held[0])
 
+    def _note_arrivals(self, count: int) -> int:
+        with self._lock:
+            self._arrivals += count
+            return self._arrivals
+
     def _snapshot(self) -> LedgerSnapshot:
         with self._lock:
             self._catch_up()
@@ -208,6 +214,7 @@ class Ledger(LedgerAPI):
                 window_start=start,
                 window_end=end,
                 **self._totals,
+                arrivals=self._arrivals,
             )
 
     def __repr__(self) -> str:

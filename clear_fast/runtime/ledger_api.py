@@ -72,6 +72,10 @@ class LedgerAPI(abc.ABC):
     def _snapshot(self) -> LedgerSnapshot:
         """The books, read atomically."""
 
+    @abc.abstractmethod
+    def _note_arrivals(self, count: int) -> int:
+        """Add to the arrivals counter atomically; return the new total."""
+
     async def _in_background(self, function: Any, *args: Any) -> Any:
         """Run a primitive from async code. Ledgers that block on I/O override this."""
         return function(*args)
@@ -137,6 +141,14 @@ class LedgerAPI(abc.ABC):
     def snapshot(self) -> LedgerSnapshot:
         """The books at this instant (expired reservations already swept)."""
         return self._snapshot()
+
+    def note_arrivals(self, count: Any = 1) -> int:
+        """Count ``count`` arriving queries; return the total so far (``snapshot().arrivals``).
+
+        Pacers that share a ledger count their arrivals here, so each one knows
+        the arrival rate of the whole fleet and not only its own.
+        """
+        return self._note_arrivals(as_budget(count, "count"))
 
     def hold(self, query_id: Any, tokens: Any) -> Hold:
         """Reserve for the length of a ``with`` (or ``async with``) block.

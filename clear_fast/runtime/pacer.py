@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -158,7 +159,7 @@ class Pacer:
             raise TypeError(f"`fairness` must be a TenantShares, got {type(fairness).__name__}")
         self.fairness = fairness
         self._lock = threading.RLock()
-        self._arrivals = 0
+        self._arrival_log: deque[tuple[float, int]] = deque(maxlen=self._traffic.size)
         self._since_update = 0
         self._updated_at = origin
         self._prior_rate: float | None = None
@@ -185,7 +186,7 @@ class Pacer:
             raise TypeError("`sample` must be a non-empty SurgeCurves")
         if self._prior_rate is None:
             raise ValueError("a `sample` needs `expected_queries` (queries per period) to know each query's share")
-        self._traffic.add(sample, None)
+        self._traffic.add(sample)
         per_query = self._books.read(now).budget / (self._prior_rate * self.period)
         return float(allocate(sample, int(per_query * len(sample))).shadow_price)
 
@@ -199,9 +200,9 @@ class Pacer:
         horizon = min(self.catch_up, max(books.end - now, 1e-9))
         allowed = max(self._scheduled(books, now + horizon) - books.committed, 0.0)
         allowed = min(allowed, books.remaining)
-        rate = self._traffic.arrival_rate(now)
-        if rate is None or self._traffic_timed() < self._traffic.size // 4:
-            rate = self._prior_rate if self._prior_rate is not None else rate
+        rate = self._arrival_rate(now)
+        if rate is None:
+            rate = self._prior_rate
         if rate is None or len(self._traffic) == 0:
             return  # nothing to learn from yet: keep the starting price
         per_query = allowed / max(rate * horizon, 1.0)
@@ -210,8 +211,17 @@ class Pacer:
             return
         self._price = float(allocate(self._traffic.curves(), int(per_query * len(self._traffic))).shadow_price)
 
-    def _traffic_timed(self) -> int:
-        return min(self._arrivals, len(self._traffic))
+    def _arrival_rate(self, now: float) -> float | None:
+        """Queries per second lately, from the arrivals counter (the fleet's, with a ledger).
+
+        None until a quarter of a window's worth of arrivals has been counted.
+        """
+        if len(self._arrival_log) < 2:
+            return None
+        (first_time, first_count), (_, last_count) = self._arrival_log[0], self._arrival_log[-1]
+        if last_count - first_count < max(8, self._traffic.size // 4) or now <= first_time:
+            return None
+        return (last_count - first_count) / (now - first_time)
 
     @property
     def price(self) -> float:
@@ -225,7 +235,7 @@ class Pacer:
             books = self._books.read(now)
             return PacerStatus(
                 self._price, books.budget, books.committed, self._scheduled(books, now),
-                books.start, books.end, self._arrivals, len(self._traffic),
+                books.start, books.end, books.arrivals, len(self._traffic),
             )
 
     # -- quotes ------------------------------------------------------------------------------
@@ -257,16 +267,18 @@ class Pacer:
         with self._lock:
             self._traffic.check_form(curves)
             now = float(self._clock())
+            if arrival:
+                self._books.note_arrivals(len(curves))
             books = self._books.read(now)
             if arrival:
-                self._arrivals += len(curves)
                 self._since_update += len(curves)
+                self._arrival_log.append((now, books.arrivals))
             # Update on enough arrivals, or when time alone has moved the schedule (a quiet spell).
             if self._since_update >= self.resolve_every or now - self._updated_at > self.catch_up / 4:
                 self._update_price(now, books)
                 self._since_update, self._updated_at = 0, now
             if arrival:
-                self._traffic.add(curves, now)
+                self._traffic.add(curves)
             priced = curves if self.fairness is None else self.fairness.weighted(curves, tenant)
             price = self._price if self.fairness is None else self._price * self.fairness.discount(tenant)
             tokens, limited = self._caps(priced, price, books.remaining)

@@ -21,6 +21,7 @@ class PeriodBooks:
     committed: int
     start: float
     end: float
+    arrivals: int
 
     @property
     def remaining(self) -> int:
@@ -36,13 +37,17 @@ class OwnBooks:
         self.origin = origin
         self.index = 0
         self.spent = 0
+        self.arrivals = 0
 
     def read(self, now: float) -> PeriodBooks:
         index = max(int(math.floor((now - self.origin) / self.period)), 0)
         if index != self.index:
             self.index, self.spent = index, 0
         start = self.origin + index * self.period
-        return PeriodBooks(self.budget, self.spent, start, start + self.period)
+        return PeriodBooks(self.budget, self.spent, start, start + self.period, self.arrivals)
+
+    def note_arrivals(self, count: int) -> None:
+        self.arrivals += count
 
     def record(self, now: float, tokens: int) -> None:
         self.read(now)
@@ -50,7 +55,10 @@ class OwnBooks:
 
 
 class LedgerBooks:
-    """Budget and spend read from a ledger: its window's allowance, and spent plus reserved.
+    """Budget, spend and arrivals read from a ledger: its window's allowance, spent plus reserved.
+
+    Arrivals are counted on the ledger too, so pacers in different processes
+    sharing one ledger all see the fleet's arrival rate.
 
     A ledger with a rate budget gives its own windows; a total-budget ledger is
     paced over ``period`` seconds from ``origin``.
@@ -69,7 +77,10 @@ class LedgerBooks:
             index = max(int(math.floor((now - self.origin) / self.period)), 0)
             start = self.origin + index * self.period
             end = start + self.period
-        return PeriodBooks(books.allowance, books.spent + books.reserved, start, end)
+        return PeriodBooks(books.allowance, books.spent + books.reserved, start, end, books.arrivals)
+
+    def note_arrivals(self, count: int) -> None:
+        self.ledger.note_arrivals(count)
 
     def record(self, now: float, tokens: Any) -> None:
         raise RuntimeError(

@@ -15,7 +15,7 @@ from ..curves import SurgeCurves
 
 
 class RecentTraffic:
-    """A sliding window of query curves with their arrival times.
+    """A sliding window of query curves.
 
     Parameters
     ----------
@@ -26,7 +26,6 @@ class RecentTraffic:
     def __init__(self, size: int) -> None:
         self.size = size
         self.form: str | None = None
-        self._times: deque[float] = deque(maxlen=size)
         self._rows: deque[tuple[float, float, float, float, float, float]] = deque(maxlen=size)
 
     def __len__(self) -> int:
@@ -39,25 +38,13 @@ class RecentTraffic:
         elif curves.form != self.form:
             raise ValueError(f"`curves` have form {curves.form!r}, but this pacer prices {self.form!r} curves")
 
-    def add(self, curves: SurgeCurves, times: float | np.ndarray | None) -> None:
-        """Append queries; ``times`` None marks them as a sample (no arrival time)."""
+    def add(self, curves: SurgeCurves) -> None:
+        """Append queries (the oldest fall out)."""
         self.check_form(curves)
         columns = (curves.tau, curves.alpha, curves.beta, curves.weight, curves.min_tokens, curves.max_tokens)
-        stamps = np.broadcast_to(np.nan if times is None else times, (len(curves),))
-        for stamp, row in zip(stamps.tolist(), zip(*(column.tolist() for column in columns))):
-            self._times.append(stamp)
-            self._rows.append(row)
+        self._rows.extend(zip(*(column.tolist() for column in columns)))
 
     def curves(self) -> SurgeCurves:
         """The window as one SurgeCurves."""
         tau, alpha, beta, weight, low, high = (np.array(column) for column in zip(*self._rows))
         return SurgeCurves(tau, alpha, beta, weight=weight, min_tokens=low, max_tokens=high, form=self.form or "surge")
-
-    def arrival_rate(self, now: float) -> float | None:
-        """Queries per second over the window's timed arrivals (None with fewer than 8 of them)."""
-        stamps = np.array(self._times)
-        stamps = stamps[~np.isnan(stamps)]
-        if stamps.size < 8:
-            return None
-        span = now - float(stamps.min())
-        return float(stamps.size) / span if span > 0 else None

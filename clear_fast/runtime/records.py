@@ -127,6 +127,9 @@ class LedgerSnapshot:
         Tokens returned to the pool by settles, releases and timeouts.
     overrun, overrun_count
         Tokens charged past their reservation, and how many settles did so.
+    arrivals
+        Queries noted with ``note_arrivals`` (pacers sharing the ledger count the
+        fleet's traffic there, to know its arrival rate).
 
     The books balance when
     ``granted == (charged - overrun) + refunded + released + expired + reserved``;
@@ -148,6 +151,7 @@ class LedgerSnapshot:
     expired: int
     overrun: int
     overrun_count: int
+    arrivals: int = 0
 
     @property
     def free(self) -> int:

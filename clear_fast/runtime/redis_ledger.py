@@ -161,8 +161,11 @@ class RedisLedger(LedgerAPI):
         budget, allowance, spent, reserved, open_count, window = (int(v) for v in reply[1:7])
         origin, period = float(reply[7]), float(reply[8])
         start, end = (origin, math.inf) if period == 0 else (origin + window * period, origin + (window + 1) * period)
-        totals = (int(v) for v in reply[9:16])
+        totals = (int(v) for v in reply[9:17])
         return LedgerSnapshot(budget, allowance, spent, reserved, open_count, window, start, end, *totals)
+
+    def _note_arrivals(self, count: int) -> int:
+        return int(self._call("arrive", str(count))[1])
 
     # -- extras ------------------------------------------------------------------------------
 

@@ -57,6 +57,10 @@ if redis.call('EXISTS', state) == 0 then
   return {'missing'}
 end
 
+if op == 'arrive' then
+  return {'ok', redis.call('HINCRBY', state, 'arrivals', ARGV[5])}
+end
+
 local budget, period, ttl = num('budget'), num('period'), tonumber(ARGV[4])
 
 -- Roll the window forward (see window.py: carry = allowance - spent + (k - 1) * budget, capped).
@@ -90,7 +94,7 @@ local function books()
   return {'books', num('budget'), num('allowance'), num('spent'), num('reserved'),
           redis.call('HLEN', open), num('window'), exact(num('origin')), exact(period),
           num('granted'), num('charged'), num('refunded'), num('released'), num('expired'),
-          num('overrun'), num('overrun_count')}
+          num('overrun'), num('overrun_count'), num('arrivals')}
 end
 
 if op == 'snapshot' then

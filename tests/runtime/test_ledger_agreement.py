@@ -26,6 +26,7 @@ operation = st.one_of(
     st.tuples(st.just("settle"), st.sampled_from(IDS), st.integers(0, 500)),
     st.tuples(st.just("release"), st.sampled_from(IDS), st.just(0)),
     st.tuples(st.just("advance"), st.just(""), st.integers(0, 50)),
+    st.tuples(st.just("arrive"), st.just(""), st.integers(0, 3)),
 )
 setup = st.fixed_dictionaries(
     {
@@ -73,6 +74,8 @@ def test_both_ledgers_agree_and_keep_the_invariants(redis_client, config, steps)
         for kind, query_id, amount in steps:
             if kind == "advance":
                 clock.advance(amount)
+            elif kind == "arrive":
+                assert memory.note_arrivals(amount) == shared.note_arrivals(amount)
             else:
                 assert outcome(memory, kind, query_id, amount) == outcome(shared, kind, query_id, amount)
             books = memory.snapshot()

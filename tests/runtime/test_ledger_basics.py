@@ -60,6 +60,15 @@ def test_overrun_is_charged_recorded_and_visible(make_ledger):
         ledger.reserve("next", 1)
 
 
+def test_arrivals_are_counted_for_pacers(make_ledger):
+    ledger = make_ledger(100)
+    assert ledger.note_arrivals() == 1
+    assert ledger.note_arrivals(5) == 6
+    assert ledger.snapshot().arrivals == 6
+    with pytest.raises(ValueError, match="`count` must be a finite number >= 0, got -2"):
+        ledger.note_arrivals(-2)
+
+
 def test_an_open_id_cannot_be_reserved_twice_but_can_be_reused_after_closing(make_ledger):
     ledger = make_ledger(1000)
     ledger.reserve("q", 10)

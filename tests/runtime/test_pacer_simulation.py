@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import clear_fast as cf
-from clear_fast.runtime import schedule_from_history
+from clear_fast.runtime import Pacer, schedule_from_history
 from clear_fast.workloads import make_stream
 
-from pacer_traffic import PERIOD, accuracy, arrival_times, feed, hindsight, shifting
+from pacer_traffic import PERIOD, Clock, accuracy, arrival_times, feed, hindsight, shifting
 
 N = 1000
 
@@ -72,6 +72,31 @@ def test_a_schedule_learned_from_the_last_period_recovers_most_of_the_hindsight_
     assert learned.spent_at_half < 0.4 * learned.budget  # it saved for the easy half
     assert accuracy(curves, learned.caps) >= best - 3.0
     assert accuracy(curves, learned.caps) > accuracy(curves, linear.caps) + 2.0
+
+
+def test_a_fleet_of_pacers_sharing_one_ledger_paces_as_one(make_ledger):
+    # Four workers, each with its own pacer, each seeing a quarter of the traffic. They share
+    # the spend and the arrival count through the ledger, so none mistakes its own quarter
+    # of the traffic for the whole.
+    curves = make_stream("Balanced", N, seed=1).curves
+    budget, clock = 300 * N, Clock()
+    ledger = make_ledger(budget, clock=clock)
+    pacers = [
+        Pacer(ledger=ledger, period=PERIOD, sample=make_stream("Balanced", 256, seed=2 + k).curves,
+              expected_queries=N, clock=clock)
+        for k in range(4)
+    ]
+    caps = np.zeros(N, dtype=np.int64)
+    for i, moment in enumerate(arrival_times(N, 0)):
+        clock.now = moment
+        caps[i] = pacers[i % 4].quote(curves.subset([i])).tokens[0]
+        if caps[i]:
+            with ledger.hold(f"q{i}", int(caps[i])):
+                pass  # the call used its whole cap
+    books = ledger.snapshot()
+    assert books.arrivals == N
+    assert 0.95 <= books.spent / budget <= 1.0
+    assert accuracy(curves, caps) >= 100 * hindsight(curves, budget).utility / N - 1.0
 
 
 def test_usage_below_the_caps_is_made_up_by_a_lower_price():
