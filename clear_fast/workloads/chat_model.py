@@ -151,7 +151,8 @@ class SimulatedReasoningChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         message = self._respond(messages, kwargs)
-        words = message.content.split(" ") if message.content else []
+        text_so_far = _message_text(message)
+        words = text_so_far.split(" ") if text_so_far else []
         for k, word in enumerate(words):
             text = word if k == 0 else " " + word
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))

@@ -14,11 +14,18 @@ model, so the tools or schema and the cap are both applied.
 from __future__ import annotations
 
 import threading
-from typing import Any, AsyncIterator, Iterator, Sequence
+from typing import Any, AsyncIterator, Iterator, Sequence, cast
 
 from clear_fast.providers import OPENAI_CAP_PARAMS, langchain_fields
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableParallel, RunnableSequence
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBinding,
+    RunnableConfig,
+    RunnableParallel,
+    RunnableSequence,
+    RunnableWithFallbacks,
+)
 from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import DynamicRunnable
 from langchain_core.runnables.passthrough import RunnableAssign
@@ -201,11 +208,11 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, Any]:
         """Bind tools to the model, keeping the per-call cap."""
-        return _rebuild_around(self, self.default.bind_tools(tools, **kwargs))
+        return _rebuild_around(self, cast(BaseChatModel, self.default).bind_tools(tools, **kwargs))
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
         """Structured output from the model, keeping the per-call cap."""
-        return _rebuild_around(self, self.default.with_structured_output(schema, **kwargs))
+        return _rebuild_around(self, cast(BaseChatModel, self.default).with_structured_output(schema, **kwargs))
 
 
 def _check_cap(cap: Any) -> int | None:
@@ -278,8 +285,8 @@ def _rebuild_around(wrapper: BudgetedChatModel, built: Runnable[Any, Any]) -> Ru
             return RunnableParallel({key: walk(step) for key, step in node.steps__.items()})
         if isinstance(node, RunnableAssign):
             return RunnableAssign(walk(node.mapper))  # type: ignore[arg-type]
-        if hasattr(node, "runnable") and hasattr(node, "fallbacks"):
-            return node.__class__(
+        if isinstance(node, RunnableWithFallbacks):
+            return RunnableWithFallbacks(
                 runnable=walk(node.runnable),
                 fallbacks=[walk(f) for f in node.fallbacks],
                 exceptions_to_handle=node.exceptions_to_handle,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, AsyncIterator, Callable, Iterator, Sequence, cast
 
 import numpy as np
 from clear_fast import ConstantPrior, FitResult, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
@@ -239,7 +239,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         }
         if concurrency is not None:
             ours["max_concurrency"] = concurrency
-        return merge_configs(user, ours)
+        return merge_configs(user, cast(RunnableConfig, ours))
 
     def _plan(self, inputs: list[Any], config: Any) -> _Plan:
         user_configs = get_config_list(config, len(inputs))
