@@ -82,7 +82,7 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
     certain = s == 0
     # utility is 0 once tau passes the grant, at z = log(b / tau_hat) / s: integrate up to that kink only,
     # so the quadrature sees a smooth integrand (Gauss-Hermite across the kink converges slowly)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a tiny spread sends the kink to +-inf: clipped
         kink = np.where(certain, 0.0, np.log(np.maximum(b, 1e-300) / curves.tau[:, None]) / np.where(certain, 1.0, s))
     top = np.clip(kink, -_Z_RANGE, _Z_RANGE)
     half = (top + _Z_RANGE) / 2.0  # (n, L)
