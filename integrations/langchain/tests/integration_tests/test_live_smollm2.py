@@ -24,7 +24,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
-from conftest import count_tokens
+from smollm2_server import count_tokens
 
 pytestmark = pytest.mark.live_model
 

@@ -126,7 +126,7 @@ def test_an_error_in_one_input_keeps_the_others(model, curves, reasoner):
 
 
 def test_max_concurrency_is_honoured(curves):
-    from conftest import RecordingReasoner
+    from recording_reasoner import RecordingReasoner
     from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
 
     slow = RecordingReasoner(curves, delay=0.05)
