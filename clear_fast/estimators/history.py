@@ -107,6 +107,13 @@ class HistoryPredictor:
             current, _ = self.predict([t for t, c in zip(texts, censored) if c])
             targets[censored] = np.maximum(targets[censored], np.log(current))
         features = self._features(texts)
+        # embed before changing any state, so a failing embedding model leaves the predictor as it was
+        vectors = self._embed(texts) if self.embeddings is not None else None
+        if vectors is not None and self._memory_vectors.size and vectors.shape[1] != self._memory_vectors.shape[1]:
+            raise ValueError(
+                f"`embeddings` returned vectors of size {vectors.shape[1]}, earlier ones had "
+                f"{self._memory_vectors.shape[1]}"
+            )
         self._count += len(items)
         self._sum_x += features.sum(axis=0)
         self._sum_y += float(targets.sum())
@@ -114,13 +121,7 @@ class HistoryPredictor:
         self._xx += features.T @ features
         self._xy += features.T @ targets
         self._solution = None
-        if self.embeddings is not None:
-            vectors = self._embed(texts)
-            if self._memory_vectors.size and vectors.shape[1] != self._memory_vectors.shape[1]:
-                raise ValueError(
-                    f"`embeddings` returned vectors of size {vectors.shape[1]}, earlier ones had "
-                    f"{self._memory_vectors.shape[1]}"
-                )
+        if vectors is not None:
             self._memory_vectors = vectors if not self._memory_vectors.size else np.vstack([self._memory_vectors, vectors])
             self._memory_targets = np.r_[self._memory_targets, targets]
 
@@ -196,5 +197,3 @@ class HistoryPredictor:
         with_neighbours = ", with embeddings" if self.embeddings is not None else ""
         return f"HistoryPredictor(observations={self._count}{with_neighbours})"
 
-
-__all__ = ["HistoryPredictor", "Observation"]

@@ -177,6 +177,28 @@ def test_bad_input_is_refused_with_a_named_argument(call, error, message):
         call()
 
 
+def test_a_misbehaving_embedding_model_is_refused_and_changes_nothing():
+    class Shrinking(Embeddings):
+        def __init__(self):
+            self.size = 4
+
+        def embed_documents(self, texts):
+            self.size -= 1
+            return [[1.0] * self.size for _ in texts]
+
+        def embed_query(self, text):
+            return self.embed_documents([text])[0]
+
+    predictor = HistoryPredictor(embeddings=Shrinking())
+    predictor.update([("a", 100.0)])
+    before = predictor.predict(["a", "b"])
+    with pytest.raises(ValueError, match="returned vectors of size 2, earlier ones had 3"):
+        predictor.update([("b", 900.0)])
+    assert predictor.n_observations == 1
+    predictor.embeddings.size = 4  # back to size 3 vectors
+    np.testing.assert_allclose(predictor.predict(["a", "b"])[0], before[0])
+
+
 def test_heldout_error_is_the_mean_absolute_log_error():
     prior = ConstantPrior(tau=100.0)
     assert heldout_error(prior, ["a", "b"], [100 * math.e, 100 / math.e**3]) == pytest.approx(2.0)
