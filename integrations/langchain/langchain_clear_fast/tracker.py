@@ -143,6 +143,15 @@ class UsageTracker(BaseCallbackHandler):
         with self._lock:
             self._parent[run_id] = parent_run_id
 
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        # A chain ends after everything it ran: its place in the tree is no longer needed.
+        with self._lock:
+            self._parent.pop(run_id, None)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            self._parent.pop(run_id, None)
+
     def _start(self, run_id: UUID, parent_run_id: UUID | None, metadata: dict[str, Any] | None) -> None:
         metadata = metadata or {}
         cap = metadata.get("ls_max_tokens")
@@ -185,6 +194,7 @@ class UsageTracker(BaseCallbackHandler):
         inputs, outputs, reasoning, finish, reported = _usage_of(response)
         with self._lock:
             key, cap, expected = self._started.pop(run_id, (self._root(run_id), None, None))
+            self._parent.pop(run_id, None)
             flags = []
             if cap is None:
                 flags.append("uncapped call")
@@ -202,6 +212,7 @@ class UsageTracker(BaseCallbackHandler):
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
             self._started.pop(run_id, None)
+            self._parent.pop(run_id, None)
 
     # --- reading -----------------------------------------------------------------------
 

@@ -230,3 +230,23 @@ async def test_budget_in_async_calls(model, reasoner):
     assert budget.spent == reply.usage_metadata["output_tokens"] + sum(
         (c.usage_metadata or {}).get("output_tokens", 0) for c in chunks
     )
+
+
+def test_an_agent_loop_stops_cleanly_when_its_budget_runs_out(model, reasoner):
+    """Each step is capped at what is left; the step that would get too little is never sent."""
+    wrapped = budgeted(model)
+    budget = TokenBudget(260, min_call_tokens=40)
+    caps_seen, used, stopped = [], [], None
+    for step in range(20):
+        left = budget.remaining
+        try:
+            reply = wrapped.invoke(f"step {step} of task #{step % 8}", budget.config())
+        except BudgetExhausted as stop:
+            stopped = (step, left, str(stop))
+            break
+        caps_seen.append(left)
+        used.append(reply.usage_metadata["output_tokens"])
+    assert stopped is not None and stopped[1] < 40 and "token budget exhausted" in stopped[2]
+    assert [cap for _, cap in reasoner.calls] == caps_seen
+    assert all(caps_seen[k + 1] == caps_seen[k] - used[k] for k in range(len(used) - 1))
+    assert budget.spent == sum(used) <= 260 and budget.calls == len(used)

@@ -46,6 +46,7 @@ def test_without_metadata_the_outermost_run_is_the_input(model):
     chain.batch([0, 2], {"configurable": {CAP_KEY: 50}, "callbacks": [tracker]})
     usage = tracker.usage_by_input()
     assert len(usage) == 2 and all(u.calls == 2 for u in usage.values())
+    assert tracker._parent == {} and tracker._started == {}  # finished runs leave nothing behind
 
 
 def test_uncapped_and_overrunning_calls_are_flagged(curves, reasoner):
