@@ -109,11 +109,6 @@ class HistoryPredictor:
         features = self._features(texts)
         # embed before changing any state, so a failing embedding model leaves the predictor as it was
         vectors = self._embed(texts) if self.embeddings is not None else None
-        if vectors is not None and self._memory_vectors.size and vectors.shape[1] != self._memory_vectors.shape[1]:
-            raise ValueError(
-                f"`embeddings` returned vectors of size {vectors.shape[1]}, earlier ones had "
-                f"{self._memory_vectors.shape[1]}"
-            )
         self._count += len(items)
         self._sum_x += features.sum(axis=0)
         self._sum_y += float(targets.sum())
@@ -133,6 +128,11 @@ class HistoryPredictor:
         if vectors.ndim != 2 or vectors.shape[0] != len(texts) or not np.all(np.isfinite(vectors)):
             raise ValueError(
                 f"`embeddings.embed_documents` must return {len(texts)} finite vectors of one size, got shape {vectors.shape}"
+            )
+        if self._memory_vectors.size and vectors.shape[1] != self._memory_vectors.shape[1]:
+            raise ValueError(
+                f"`embeddings` returned vectors of size {vectors.shape[1]}, earlier ones had "
+                f"{self._memory_vectors.shape[1]}"
             )
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms > 0, norms, 1.0)

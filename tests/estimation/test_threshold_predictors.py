@@ -178,25 +178,27 @@ def test_bad_input_is_refused_with_a_named_argument(call, error, message):
 
 
 def test_a_misbehaving_embedding_model_is_refused_and_changes_nothing():
-    class Shrinking(Embeddings):
-        def __init__(self):
-            self.size = 4
+    class Resizable(Embeddings):
+        size = 3
 
         def embed_documents(self, texts):
-            self.size -= 1
-            return [[1.0] * self.size for _ in texts]
+            return [[float(len(t))] + [1.0] * (self.size - 1) for t in texts]
 
         def embed_query(self, text):
             return self.embed_documents([text])[0]
 
-    predictor = HistoryPredictor(embeddings=Shrinking())
+    model = Resizable()
+    predictor = HistoryPredictor(embeddings=model)
     predictor.update([("a", 100.0)])
-    before = predictor.predict(["a", "b"])
+    before = predictor.predict(["a", "bb"])
+    model.size = 2
     with pytest.raises(ValueError, match="returned vectors of size 2, earlier ones had 3"):
         predictor.update([("b", 900.0)])
+    with pytest.raises(ValueError, match="returned vectors of size 2, earlier ones had 3"):
+        predictor.predict(["b"])
     assert predictor.n_observations == 1
-    predictor.embeddings.size = 4  # back to size 3 vectors
-    np.testing.assert_allclose(predictor.predict(["a", "b"])[0], before[0])
+    model.size = 3
+    np.testing.assert_allclose(predictor.predict(["a", "bb"])[0], before[0])
 
 
 def test_heldout_error_is_the_mean_absolute_log_error():
