@@ -130,7 +130,7 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
             output = model.invoke(input, config, **kwargs)
         except BaseException:
             if grant is not None:
-                grant.settle(None)  # the request may have run: charge the cap, never under-count
+                grant.release()  # a failed call is not charged (as the ledgers' hold() does)
             raise
         if grant is not None:
             grant.settle(output_tokens(output))
@@ -142,7 +142,7 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
             output = await model.ainvoke(input, config, **kwargs)
         except BaseException:
             if grant is not None:
-                grant.settle(None)
+                grant.release()
             raise
         if grant is not None:
             grant.settle(output_tokens(output))

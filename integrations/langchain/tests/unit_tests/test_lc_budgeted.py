@@ -250,3 +250,14 @@ def test_an_agent_loop_stops_cleanly_when_its_budget_runs_out(model, reasoner):
     assert [cap for _, cap in reasoner.calls] == caps_seen
     assert all(caps_seen[k + 1] == caps_seen[k] - used[k] for k in range(len(used) - 1))
     assert budget.spent == sum(used) <= 260 and budget.calls == len(used)
+
+
+def test_a_failed_call_gives_its_reservation_back(reasoner):
+    class Broken(SimulatedReasoningChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            raise ConnectionError("endpoint down")
+
+    budget = TokenBudget(100)
+    with pytest.raises(ConnectionError):
+        budgeted(Broken(reasoner=reasoner)).invoke("solve #1", budget.config())
+    assert budget.remaining == 100 and budget.spent == 0 and budget.calls == 1
