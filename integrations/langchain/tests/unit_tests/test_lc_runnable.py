@@ -139,6 +139,17 @@ def test_max_concurrency_is_honoured(curves):
     assert slow.most_in_flight == 3
 
 
+async def test_max_concurrency_is_honoured_by_abatch(curves):
+    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+    from recording_reasoner import RecordingReasoner
+
+    slow = RecordingReasoner(curves, delay=0.05)
+    chain = RunnableLambda(prompt) | budgeted(SimulatedReasoningChatModel(reasoner=slow))
+    flat = SurgeCurves.from_peak(np.full(8, 10.0), 1.0, 5.0, form="cumulative")
+    await BudgetedRunnable(chain, budget=8 * 60, curves=flat, max_concurrency=3).abatch(list(range(8)))
+    assert len(slow.calls) == 8 and slow.most_in_flight == 3
+
+
 async def test_abatch_matches_batch(model, curves, reasoner):
     chain = RunnableLambda(prompt) | budgeted(model) | StrOutputParser()
     sync_out = BudgetedRunnable(chain, budget=400, curves=curves).batch(list(range(8)))
