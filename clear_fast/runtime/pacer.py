@@ -18,6 +18,7 @@ moves it as soon as the window fills with the new mix.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -259,6 +260,11 @@ class Pacer:
         """
         return self._quote(curves, tenant, arrival=True)
 
+    async def aquote(self, curves: SurgeCurves, *, tenant: str | None = None) -> Quote:
+        """Async twin of :meth:`quote`, run in a worker thread: a price update (a batch
+        solve) or a Redis ledger's round trips never stall the event loop."""
+        return await asyncio.to_thread(self._quote, curves, tenant, arrival=True)
+
     def _quote(self, curves: SurgeCurves, tenant: str | None, *, arrival: bool) -> Quote:
         if not isinstance(curves, SurgeCurves):
             raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
@@ -318,22 +324,24 @@ class Pacer:
         Decision
             ``action`` "run", "fallback" or "refuse", the cap, and the reason.
         """
-        quote = self._admission_quote(curve, tenant)
+        self._check_one(curve)
+        quote = self.quote(curve, tenant=tenant)
         if quote.funded[0]:
             return run_decision(quote)
         return (policy or Refuse()).decide(self, curve, quote, tenant)
 
     async def aadmit(self, curve: SurgeCurves, *, policy: Any = None, tenant: str | None = None) -> Decision:
         """Async twin of :meth:`admit`: a deferred query waits without blocking the event loop."""
-        quote = self._admission_quote(curve, tenant)
+        self._check_one(curve)
+        quote = await self.aquote(curve, tenant=tenant)
         if quote.funded[0]:
             return run_decision(quote)
         return await (policy or Refuse()).adecide(self, curve, quote, tenant)
 
-    def _admission_quote(self, curve: SurgeCurves, tenant: str | None) -> Quote:
+    @staticmethod
+    def _check_one(curve: SurgeCurves) -> None:
         if not isinstance(curve, SurgeCurves) or len(curve) != 1:
             raise ValueError(f"`curve` must be a SurgeCurves of one query, got {curve!r:.80}")
-        return self.quote(curve, tenant=tenant)
 
     def record(self, tokens: Any) -> None:
         """Report tokens really spent (at settle) when the pacer keeps its own books.

@@ -125,7 +125,7 @@ class Defer:
         while waited < self.timeout:
             await self._asleep(self.poll)
             waited += self.poll
-            quote = pacer._quote(curve, tenant, arrival=False)
+            quote = await asyncio.to_thread(pacer._quote, curve, tenant, arrival=False)
             if quote.funded[0]:
                 return run_decision(quote, waited)
         return self._give_up(quote, waited)
@@ -172,4 +172,4 @@ class FallBack:
         )
 
     async def adecide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
-        return self.decide(pacer, curve, quote, tenant)
+        return await asyncio.to_thread(self.decide, pacer, curve, quote, tenant)

@@ -154,3 +154,48 @@ def test_quotes_refuse_bad_curves(sample):
     pacer.quote(cf.SurgeCurves(10.0, 1e-3, 1e-2, form="surge"))
     with pytest.raises(ValueError, match="`curves` have form 'cumulative', but this pacer prices 'surge' curves"):
         pacer.quote(sample.subset([0]))
+
+
+def test_async_quotes_run_off_the_event_loop(sample, arrivals):
+    import asyncio
+    import threading
+
+    seen = []
+
+    def clock():
+        seen.append(threading.get_ident())
+        return 0.0
+
+    pacer = Pacer(10**6, 3600, sample=sample, expected_queries=4000, clock=clock)
+    seen.clear()
+    quote = asyncio.run(pacer.aquote(arrivals.subset([0])))
+    assert len(quote) == 1
+    assert seen and threading.get_ident() not in seen
+
+
+def test_threads_share_one_pacer_and_ledger_safely(sample, arrivals):
+    import threading
+
+    ledger = Ledger(60_000, period=3600)
+    pacer = Pacer(ledger=ledger, sample=sample, expected_queries=400, resolve_every=4)
+    errors = []
+
+    def worker(k: int) -> None:
+        try:
+            for j in range(40):
+                i = (k * 40 + j) % len(arrivals)
+                cap = int(pacer.quote(arrivals.subset([i])).tokens[0])
+                if cap and ledger.try_reserve(f"{k}-{j}", cap) is not None:
+                    ledger.settle(f"{k}-{j}", cap // 2)
+        except Exception as error:  # collected: a thread's exception would otherwise vanish
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    books = ledger.snapshot()
+    assert errors == []
+    assert books.arrivals == 320 and books.reserved == 0 and books.balanced
+    assert books.spent <= 60_000
