@@ -9,8 +9,9 @@ Conventions shared with the kernel
 ----------------------------------
 * ``form`` is 0 for the shifted surge and 1 for the cumulative surge.
 * ``scale`` is ``weight * alpha`` (the weighted slope at onset), ``x = b - tau``.
-* ``lower`` and ``upper`` are the integer-feasible bounds of a funded grant
-  (``ceil(max(tau, min_tokens))`` and ``floor(max_tokens)``); ``upper`` may be inf.
+* Entry points take each query's ``min_tokens`` and ``max_tokens``; a funded
+  grant lies in ``[lower, upper] = [ceil(max(tau, min_tokens)), floor(max_tokens)]``
+  (``upper`` may be inf).
 * Inputs are trusted: validation happens in the Python layer.
 
 The mathematics (see docs in clear-math terms)
@@ -98,6 +99,8 @@ def lambert_w0_scalar(z: float) -> float:
 
 def lambert_wm1_scalar(z: float) -> float:
     """Lower branch W_{-1} on ``[-1/e, 0)``."""
+    if z >= 0.0:  # the limit at 0- (reached when -price * beta / a underflows)
+        return -math.inf
     delta = (z + _INV_E) + _INV_E_LO
     if delta <= 0.0:
         return -1.0
@@ -222,17 +225,26 @@ def utility(form, tau, scale, beta, tokens, out):
         out[i] = _u_at(form, tau[i], scale[i], beta[i], tokens[i])
 
 
-def breakeven(form, tau, scale, beta, lower, upper, price_out, tangent_out):
+def _bounds(tau, min_tokens, max_tokens):
+    """Whole-token bounds of the funded grants: ``ceil(max(tau, min_tokens))`` and ``floor(max_tokens)``."""
+    lower = [float(math.ceil(max(t, lo))) for t, lo in zip(tau, min_tokens)]
+    upper = [math.inf if math.isinf(hi) else float(math.floor(hi)) for hi in max_tokens]
+    return lower, upper
+
+
+def breakeven(form, tau, scale, beta, min_tokens, max_tokens, price_out, tangent_out):
     """Break-even price and the tokens where it is reached, per query (0, 0 if never fundable)."""
+    lower, upper = _bounds(tau, min_tokens, max_tokens)
     for i in range(len(tau)):
         price_out[i], tangent_out[i] = _breakeven_one(form, tau[i], scale[i], beta[i], lower[i], upper[i])
 
 
-def demand(form, tau, scale, beta, lower, upper, be, lam, tokens_out):
+def demand(form, tau, scale, beta, min_tokens, max_tokens, be, lam, tokens_out):
     """Best responses at price ``lam`` of the queries whose break-even price exceeds it.
 
     Returns ``(total, slope)``: summed demand and its derivative in ``lam``.
     """
+    lower, upper = _bounds(tau, min_tokens, max_tokens)
     total = 0.0
     slope = 0.0
     for i in range(len(tau)):
@@ -246,8 +258,9 @@ def demand(form, tau, scale, beta, lower, upper, be, lam, tokens_out):
     return total, slope
 
 
-def dual_value(form, tau, scale, beta, lower, upper, be, lam, budget):
+def dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget):
     """``lam * budget + sum_i max(0, max_b u_i(b) - lam b)``: an upper bound on the optimum."""
+    lower, upper = _bounds(tau, min_tokens, max_tokens)
     total = lam * budget
     for i in range(len(tau)):
         if be[i] > lam:
@@ -273,13 +286,13 @@ def _prefix_demand(form, tau, scale, beta, lower, upper, order, count, lam):
 def _solve_prefix(form, tau, scale, beta, lower, upper, order, count, budget, lo, hi):
     """Price in ``[lo, hi]`` where the first ``count`` queries demand ``budget`` (demand falls in price).
 
-    Safeguarded Newton; returns the price with demand <= budget nearest the crossing.
+    Safeguarded Newton in log-price from ``hi``; returns the price with demand
+    <= budget nearest the crossing.
     """
-    d_lo = _prefix_demand(form, tau, scale, beta, lower, upper, order, count, lo)[0]
-    if d_lo <= budget:
-        return lo
+    if lo == 0.0 and _prefix_demand(form, tau, scale, beta, lower, upper, order, count, 0.0)[0] <= budget:
+        return 0.0
     lam = hi
-    for _ in range(200):
+    for _ in range(400):
         total, slope = _prefix_demand(form, tau, scale, beta, lower, upper, order, count, lam)
         if total > budget:
             lo = lam
@@ -289,21 +302,26 @@ def _solve_prefix(form, tau, scale, beta, lower, upper, order, count, budget, lo
                 return lam
         if hi - lo <= 1e-15 * hi:
             return hi
-        candidate = lam - (total - budget) / slope if slope < 0.0 else -1.0
+        candidate = -1.0
+        if slope < 0.0 and lam > 0.0:  # (the exponent is capped where C's exp would return inf)
+            candidate = lam * math.exp(min(700.0, -(total - budget) / (lam * slope)))
         if lo < candidate < hi:
             lam = candidate
+        elif lo > 0.0:
+            lam = math.sqrt(lo * hi)
         else:
-            lam = 0.5 * (lo + hi)
+            lam = hi * 1e-4
     return hi
 
 
-def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_out):
+def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budget, tokens_out):
     """Clear the market: the price, who is funded and their (continuous) grants.
 
     ``order`` lists the fundable queries by decreasing break-even price.
-    Returns ``(kind, price, position)``: the kind of clearing (CLEAR_*), the
-    shadow price (the minimiser of the dual function) and, at a demand jump,
-    the position in ``order`` of the marginal query (else -1). ``tokens_out``
+    Returns ``(kind, price, position, bound)``: the kind of clearing (CLEAR_*),
+    the shadow price (the minimiser of the dual function), at a demand jump the
+    position in ``order`` of the marginal query (else -1), and the dual value
+    at the shadow price (an upper bound on the optimum). ``tokens_out``
     receives each query's continuous grant (0 if not funded).
 
     Notes
@@ -317,6 +335,7 @@ def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_
     """
     n = len(tau)
     m = len(order)
+    lower, upper = _bounds(tau, min_tokens, max_tokens)
     for i in range(n):
         tokens_out[i] = 0.0
 
@@ -325,14 +344,17 @@ def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_
             return _prefix_demand(form, tau, scale, beta, lower, upper, order, m, 0.0)[0]
         return _prefix_demand(form, tau, scale, beta, lower, upper, order, j, be[order[j]])[0]
 
+    def bound_at(lam):
+        return dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget)
+
     if m == 0:
-        return CLEAR_AMPLE, 0.0, -1
+        return CLEAR_AMPLE, 0.0, -1, 0.0
     total_at_zero = f_at(m)
     if total_at_zero <= budget:
         for k in range(m):
             i = order[k]
             tokens_out[i] = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], 0.0)
-        return CLEAR_AMPLE, 0.0, -1
+        return CLEAR_AMPLE, 0.0, -1, bound_at(0.0)
 
     lo_j, hi_j = 1, m  # smallest j with F_j > budget (F_0 = 0 <= budget, F_m > budget)
     while lo_j < hi_j:
@@ -351,7 +373,7 @@ def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_
         s_j = be[order[j]] if j < m else 0.0
         lam = _solve_prefix(form, tau, scale, beta, lower, upper, order, j, budget, s_j, s_p)
         _fill(form, tau, scale, beta, lower, upper, order, j, lam, tokens_out)
-        return CLEAR_CONTINUOUS, lam, -1
+        return CLEAR_CONTINUOUS, lam, -1, bound_at(lam)
 
     # a jump at s_p: compare leaving query q out (others take its tokens) with funding it
     lam_out = _solve_prefix(form, tau, scale, beta, lower, upper, order, p, budget, 0.0, s_p)
@@ -367,9 +389,20 @@ def clear_price(form, tau, scale, beta, lower, upper, be, order, budget, tokens_
             value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
     if value_in > value_out:
         _fill(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, tokens_out)
-        return CLEAR_JUMP_IN, s_p, p
+        return CLEAR_JUMP_IN, s_p, p, bound_at(s_p)
     _fill(form, tau, scale, beta, lower, upper, order, p, lam_out, tokens_out)
-    return CLEAR_JUMP_OUT, s_p, p
+    return CLEAR_JUMP_OUT, s_p, p, bound_at(s_p)
+
+
+def unit_gains(form, tau, scale, beta, max_tokens, tokens, out):
+    """``out[i] = u_i(tokens[i] + 1) - u_i(tokens[i])`` for funded grants below their cap, else -inf."""
+    for i in range(len(tau)):
+        if tokens[i] > 0.0 and tokens[i] + 1.0 <= max_tokens[i]:
+            out[i] = _u_at(form, tau[i], scale[i], beta[i], tokens[i] + 1.0) - _u_at(
+                form, tau[i], scale[i], beta[i], tokens[i]
+            )
+        else:
+            out[i] = -math.inf
 
 
 def _max_marginal(form, a, beta):

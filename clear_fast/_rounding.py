@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernel import kernel
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of
 
@@ -25,15 +26,24 @@ def _top(values: NDArray[np.float64], count: int) -> NDArray[np.intp]:
     return np.argpartition(-values, count - 1)[:count]
 
 
-def round_grants(curves: SurgeCurves, continuous: NDArray[np.float64], budget: int) -> NDArray[np.int64]:
-    """Whole-token grants close to ``continuous`` with ``sum <= budget``."""
-    lower, upper = integer_bounds(curves)
+def round_grants(
+    curves: SurgeCurves, continuous: NDArray[np.float64], budget: int, *, below_lower: bool = False
+) -> NDArray[np.int64]:
+    """Whole-token grants close to ``continuous`` with ``sum <= budget``.
+
+    The kernel's grants already lie within each query's whole-token bounds;
+    ``below_lower`` says they may not (the shared path puts ``tau + x`` with a
+    fractional ``tau``), and then grants are raised to ``ceil(tau)`` first.
+    """
     funded = continuous > 0
-    tokens = np.zeros(len(curves), dtype=np.float64)
     # 1e-9 absorbs the solver's tolerance: a grant of 199.9999999999 is 200 tokens
-    tokens[funded] = np.clip(np.floor(continuous[funded] + 1e-9), lower[funded], upper[funded])
+    tokens = np.floor(continuous + 1e-9)
+    if below_lower:
+        np.maximum(tokens, np.ceil(curves.lower), out=tokens, where=funded)
 
     excess = int(tokens.sum()) - budget
+    if excess > 0:
+        lower = integer_bounds(curves)[0]
     while excess > 0:
         ids = np.flatnonzero(funded & (tokens > lower))
         if ids.shape[0] == 0:
@@ -48,15 +58,14 @@ def round_grants(curves: SurgeCurves, continuous: NDArray[np.float64], budget: i
             tokens[take] -= 1
         excess = int(tokens.sum()) - budget
 
+    gain = np.empty(len(curves))
     for _ in range(4):  # each pass gives at most one token per query; flooring lost less than one each
         leftover = budget - int(tokens.sum())
-        ids = np.flatnonzero(funded & (tokens < upper))
-        if leftover <= 0 or ids.shape[0] == 0:
+        if leftover <= 0:
             break
-        gain = utility_of(curves, ids, tokens[ids] + 1) - utility_of(curves, ids, tokens[ids])
-        positive = gain > 0
-        if not positive.any():
+        kernel.unit_gains(curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, tokens, gain)
+        ids = np.flatnonzero(gain > 0)
+        if ids.shape[0] == 0:
             break
-        ids, gain = ids[positive], gain[positive]
-        tokens[ids[_top(gain, min(leftover, ids.shape[0]))]] += 1
+        tokens[ids[_top(gain[ids], min(leftover, ids.shape[0]))]] += 1
     return tokens.astype(np.int64)

@@ -16,26 +16,29 @@ CLEAR_JUMP_IN: Final[int]
 def lambert_w(z: _F64, branch: int, out: _F64) -> None: ...
 def utility(form: int, tau: _F64, scale: _F64, beta: _F64, tokens: _F64, out: _F64) -> None: ...
 def breakeven(
-    form: int, tau: _F64, scale: _F64, beta: _F64, lower: _F64, upper: _F64, price_out: _F64, tangent_out: _F64
+    form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, price_out: _F64, tangent_out: _F64
 ) -> None: ...
 def demand(
-    form: int, tau: _F64, scale: _F64, beta: _F64, lower: _F64, upper: _F64, be: _F64, lam: float, tokens_out: _F64
+    form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, be: _F64, lam: float, tokens_out: _F64
 ) -> tuple[float, float]: ...
 def dual_value(
-    form: int, tau: _F64, scale: _F64, beta: _F64, lower: _F64, upper: _F64, be: _F64, lam: float, budget: float
+    form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, be: _F64, lam: float, budget: float
 ) -> float: ...
 def clear_price(
     form: int,
     tau: _F64,
     scale: _F64,
     beta: _F64,
-    lower: _F64,
-    upper: _F64,
+    min_tokens: _F64,
+    max_tokens: _F64,
     be: _F64,
     order: _I64,
     budget: float,
     tokens_out: _F64,
-) -> tuple[int, float, int]: ...
+) -> tuple[int, float, int, float]: ...
+def unit_gains(
+    form: int, tau: _F64, scale: _F64, beta: _F64, max_tokens: _F64, tokens: _F64, out: _F64
+) -> None: ...
 def shared_scan(form: int, tau_sorted: _F64, a: float, beta: float, budget: float) -> tuple[int, float]: ...
 def shared_dual(
     form: int, tau_sorted: _F64, prefix_tau: _F64, a: float, beta: float, budget: float

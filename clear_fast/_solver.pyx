@@ -9,7 +9,8 @@ entry point, and the tests hold it to that twin. Loops run without the GIL and
 call small inline scalar helpers. Form codes: 0 = shifted surge, 1 = cumulative.
 """
 
-from libc.math cimport exp, expm1, fabs, log, log1p, sqrt, INFINITY, isinf
+from cython.view cimport array as cvarray
+from libc.math cimport ceil, exp, expm1, fabs, floor, log, log1p, sqrt, INFINITY, isinf
 
 cdef double E = 2.718281828459045
 cdef double INV_E = 0.36787944117144233
@@ -61,10 +62,23 @@ cdef inline double _branch_series(double p) noexcept nogil:
     return -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0 + p * (-43.0 / 540.0 + p * 769.0 / 17280.0))))
 
 
+cdef inline double _fritsch(double w, double z) noexcept nogil:
+    """One step of Fritsch's iteration for w exp(w) = z (fourth order; needs one log)."""
+    cdef double zn = log(z / w) - w
+    cdef double q = 2.0 * (1.0 + w) * (1.0 + w + 2.0 / 3.0 * zn)
+    return w * (1.0 + zn / (1.0 + w) * (q - zn) / (q - 2.0 * zn))
+
+
 cdef inline double _w0(double z) noexcept nogil:
     cdef double q, delta, w, lz, l1, l2
     if z == 0.0:
         return 0.0
+    if 0.0 < z <= E:
+        # the surge solver's whole range: a least-squares rational fit of W0 on (0, e] (relative error
+        # 1.5e-4) and one Fritsch step reach full double precision with a single log
+        w = z * (0.9998518385990675 + z * (1.46591884864671 + z * 0.2576309061746526)) / (
+            1.0 + z * (2.4619350020747803 + z * (1.2509443968684903 + z * 0.08906042252948825)))
+        return _fritsch(w, z)
     delta = (z + INV_E) + INV_E_LO
     if delta <= 0.0:
         return -1.0
@@ -85,6 +99,8 @@ cdef inline double _w0(double z) noexcept nogil:
 
 cdef inline double _wm1(double z) noexcept nogil:
     cdef double q, delta, w, l1, l2
+    if z >= 0.0:  # the limit at 0- (reached when -price * beta / a underflows)
+        return -INFINITY
     delta = (z + INV_E) + INV_E_LO
     if delta <= 0.0:
         return -1.0
@@ -190,6 +206,12 @@ cdef inline double _tangent_point(int form, double tau, double beta) noexcept no
 # Vector entry points
 # ---------------------------------------------------------------------------------------------
 
+cdef inline void _bounds(double tau, double min_tokens, double max_tokens, double* lower, double* upper) noexcept nogil:
+    """Whole-token bounds of a funded grant: ceil(max(tau, min_tokens)) and floor(max_tokens)."""
+    lower[0] = ceil(tau if tau > min_tokens else min_tokens)
+    upper[0] = floor(max_tokens)
+
+
 def utility(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
             const double[::1] tokens, double[::1] out):
     """``out[i] = u_i(tokens[i])`` (0 below the threshold)."""
@@ -200,21 +222,23 @@ def utility(int form, const double[::1] tau, const double[::1] scale, const doub
 
 
 def breakeven(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-              const double[::1] lower, const double[::1] upper, double[::1] price_out, double[::1] tangent_out):
+              const double[::1] min_tokens, const double[::1] max_tokens, double[::1] price_out,
+              double[::1] tangent_out):
     """Break-even price and the tokens where it is reached, per query (0, 0 if never fundable)."""
     cdef Py_ssize_t i, n = tau.shape[0]
-    cdef double b
+    cdef double b, lower, upper
     with nogil:
         for i in range(n):
-            if lower[i] > upper[i] or scale[i] <= 0.0:
+            _bounds(tau[i], min_tokens[i], max_tokens[i], &lower, &upper)
+            if lower > upper or scale[i] <= 0.0:
                 price_out[i] = 0.0
                 tangent_out[i] = 0.0
                 continue
             b = _tangent_point(form, tau[i], beta[i])
-            if b < lower[i]:
-                b = lower[i]
-            if b > upper[i]:
-                b = upper[i]
+            if b < lower:
+                b = lower
+            if b > upper:
+                b = upper
             if b <= 0.0:
                 price_out[i] = scale[i]
                 tangent_out[i] = 0.0
@@ -224,15 +248,16 @@ def breakeven(int form, const double[::1] tau, const double[::1] scale, const do
 
 
 def demand(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-           const double[::1] lower, const double[::1] upper, const double[::1] be, double lam,
+           const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be, double lam,
            double[::1] tokens_out):
     """Best responses at ``lam`` of the queries whose break-even price exceeds it; ``(total, slope)``."""
     cdef Py_ssize_t i, n = tau.shape[0]
-    cdef double total = 0.0, slope = 0.0, b, s
+    cdef double total = 0.0, slope = 0.0, b, s, lower, upper
     with nogil:
         for i in range(n):
             if be[i] > lam:
-                b = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], lam, &s)
+                _bounds(tau[i], min_tokens[i], max_tokens[i], &lower, &upper)
+                b = _response(form, tau[i], scale[i], beta[i], lower, upper, lam, &s)
                 tokens_out[i] = b
                 total += b
                 slope += s
@@ -242,243 +267,334 @@ def demand(int form, const double[::1] tau, const double[::1] scale, const doubl
 
 
 def dual_value(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-               const double[::1] lower, const double[::1] upper, const double[::1] be, double lam,
+               const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be, double lam,
                double budget):
     """``lam * budget + sum_i max(0, max_b u_i(b) - lam b)``: an upper bound on the optimum."""
     cdef Py_ssize_t i, n = tau.shape[0]
-    cdef double total = lam * budget, b, s, surplus
+    cdef double total = lam * budget, b, s, surplus, lower, upper
     with nogil:
         for i in range(n):
             if be[i] > lam:
-                b = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], lam, &s)
+                _bounds(tau[i], min_tokens[i], max_tokens[i], &lower, &upper)
+                b = _response(form, tau[i], scale[i], beta[i], lower, upper, lam, &s)
                 surplus = _u_at(form, tau[i], scale[i], beta[i], b) - lam * b
                 if surplus > 0.0:
                     total += surplus
     return total
 
 
+def unit_gains(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
+               const double[::1] max_tokens, const double[::1] tokens, double[::1] out):
+    """``out[i] = u_i(tokens[i] + 1) - u_i(tokens[i])`` for funded grants below their cap, else -inf."""
+    cdef Py_ssize_t i, n = tau.shape[0]
+    with nogil:
+        for i in range(n):
+            if tokens[i] > 0.0 and tokens[i] + 1.0 <= max_tokens[i]:
+                out[i] = _u_at(form, tau[i], scale[i], beta[i], tokens[i] + 1.0) - _u_at(
+                    form, tau[i], scale[i], beta[i], tokens[i])
+            else:
+                out[i] = -INFINITY
+
+
 # ---------------------------------------------------------------------------------------------
-# Market clearing over queries sorted by break-even price
+# Market clearing
+#
+# The fundable queries are copied once, in order of decreasing break-even price, into one packed
+# row-major block (tau, scale, beta, lower, upper, break-even): every later pass over a prefix of
+# that order then streams through memory instead of jumping around the caller's arrays.
 # ---------------------------------------------------------------------------------------------
 
-cdef double _prefix_demand(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                           const double[::1] lower, const double[::1] upper, const long long[::1] order,
-                           Py_ssize_t count, double lam, double* slope) noexcept nogil:
-    cdef Py_ssize_t k, i
+cdef enum:
+    TAU = 0
+    SCALE = 1
+    BETA = 2
+    LOWER = 3
+    UPPER = 4
+    BE = 5
+    FIELDS = 6
+
+
+cdef inline double _row_response(int form, const double[:, ::1] q, Py_ssize_t k, double lam,
+                                 double* slope) noexcept nogil:
+    return _response(form, q[k, TAU], q[k, SCALE], q[k, BETA], q[k, LOWER], q[k, UPPER], lam, slope)
+
+
+cdef double _prefix_eval(int form, const double[:, ::1] q, Py_ssize_t count, double lam, double* slope,
+                         double* value, double* surplus) noexcept nogil:
+    """Demand of the first ``count`` rows at ``lam``; also its slope, their utility and positive surplus."""
+    cdef Py_ssize_t k
+    cdef double total = 0.0, s, b, u, sum_slope = 0.0, sum_value = 0.0, sum_surplus = 0.0
+    for k in range(count):
+        b = _row_response(form, q, k, lam, &s)
+        total += b
+        sum_slope += s
+        u = _u_at(form, q[k, TAU], q[k, SCALE], q[k, BETA], b)
+        sum_value += u
+        if u - lam * b > 0.0:
+            sum_surplus += u - lam * b
+    slope[0] = sum_slope
+    value[0] = sum_value
+    surplus[0] = sum_surplus
+    return total
+
+
+cdef double _prefix_demand(int form, const double[:, ::1] q, Py_ssize_t count, double lam,
+                           double* slope) noexcept nogil:
+    """Demand of the first ``count`` rows at ``lam`` and its slope (the cheap pass of the search)."""
+    cdef Py_ssize_t k
     cdef double total = 0.0, s, sum_slope = 0.0
     for k in range(count):
-        i = order[k]
-        total += _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], lam, &s)
+        total += _row_response(form, q, k, lam, &s)
         sum_slope += s
     slope[0] = sum_slope
     return total
 
 
-cdef double _prefix_value(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                          const double[::1] lower, const double[::1] upper, const long long[::1] order,
-                          Py_ssize_t count, double lam) noexcept nogil:
-    cdef Py_ssize_t k, i
-    cdef double total = 0.0, s, b
-    for k in range(count):
-        i = order[k]
-        b = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], lam, &s)
-        total += _u_at(form, tau[i], scale[i], beta[i], b)
-    return total
-
-
-cdef void _fill(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                const double[::1] lower, const double[::1] upper, const long long[::1] order,
-                Py_ssize_t count, double lam, double[::1] tokens_out) noexcept nogil:
-    cdef Py_ssize_t k, i
-    cdef double s
-    for k in range(count):
-        i = order[k]
-        tokens_out[i] = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], lam, &s)
-
-
-cdef double _solve_prefix(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                          const double[::1] lower, const double[::1] upper, const long long[::1] order,
-                          Py_ssize_t count, double budget, double lo, double hi) noexcept nogil:
-    """Price in [lo, hi] where the first ``count`` queries demand ``budget`` (safeguarded Newton)."""
-    cdef double s, total, lam, candidate
-    cdef int k
-    if _prefix_demand(form, tau, scale, beta, lower, upper, order, count, lo, &s) <= budget:
-        return lo
-    lam = hi
-    for k in range(200):
-        total = _prefix_demand(form, tau, scale, beta, lower, upper, order, count, lam, &s)
-        if total > budget:
-            lo = lam
-        else:
-            hi = lam
-            if budget - total <= 1e-9 * (budget if budget > 1.0 else 1.0):
-                return lam
-        if hi - lo <= 1e-15 * hi:
-            return hi
-        candidate = lam - (total - budget) / s if s < 0.0 else -1.0
-        if lo < candidate < hi:
-            lam = candidate
-        else:
-            lam = 0.5 * (lo + hi)
-    return hi
-
-
-cdef double _f_at(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                  const double[::1] lower, const double[::1] upper, const double[::1] be,
-                  const long long[::1] order, Py_ssize_t j) noexcept nogil:
-    """Demand of the first j queries at the j-th break-even price (price 0 for j = m)."""
-    cdef double s
-    cdef Py_ssize_t m = order.shape[0]
-    if j >= m:
-        return _prefix_demand(form, tau, scale, beta, lower, upper, order, m, 0.0, &s)
-    return _prefix_demand(form, tau, scale, beta, lower, upper, order, j, be[order[j]], &s)
-
-
-cdef Py_ssize_t _count_above(const double[::1] be, const long long[::1] order, double lam) noexcept nogil:
-    """How many queries in ``order`` (sorted by decreasing break-even) have break-even > lam."""
-    cdef Py_ssize_t lo = 0, hi = order.shape[0], mid
+cdef Py_ssize_t _count_above(const double[:, ::1] q, double lam) noexcept nogil:
+    """How many rows (sorted by decreasing break-even) have break-even > lam."""
+    cdef Py_ssize_t lo = 0, hi = q.shape[0], mid
     while lo < hi:
         mid = (lo + hi) // 2
-        if be[order[mid]] > lam:
+        if q[mid, BE] > lam:
             lo = mid + 1
         else:
             hi = mid
     return lo
 
 
-cdef double _newton_guess(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                          const double[::1] lower, const double[::1] upper, const double[::1] be,
-                          const long long[::1] order, double budget) noexcept nogil:
-    """A price near where total demand meets the budget: safeguarded Newton in log-price.
+cdef double _f_at(int form, const double[:, ::1] q, Py_ssize_t j) noexcept nogil:
+    """Demand of the first j rows at the j-th break-even price (price 0 for j = m)."""
+    cdef double s
+    if j >= q.shape[0]:
+        return _prefix_demand(form, q, q.shape[0], 0.0, &s)
+    return _prefix_demand(form, q, j, q[j, BE], &s)
 
-    Only a starting point for the exact search over positions, so a loose
-    tolerance is enough; it saves most of the O(n) demand evaluations.
+
+cdef double _solve_prefix(int form, const double[:, ::1] q, Py_ssize_t count, double budget, double lo,
+                          double hi, double lam, double total, double slope) noexcept nogil:
+    """Price in [lo, hi] where the first ``count`` rows demand ``budget``: safeguarded Newton.
+
+    Starts from ``lam`` whose demand ``total`` and ``slope`` the caller already
+    knows; demand falls in price. Returns the price with demand <= budget
+    nearest the crossing.
     """
-    cdef Py_ssize_t m = order.shape[0], c
-    cdef double lo = 0.0, hi = be[order[0]], lam, total, s, candidate
+    cdef double candidate
     cdef int k
-    lam = be[order[m // 2]] if be[order[m // 2]] > 0.0 else 0.5 * hi
-    for k in range(40):
-        c = _count_above(be, order, lam)
-        total = _prefix_demand(form, tau, scale, beta, lower, upper, order, c, lam, &s)
+    cdef bint tried_zero = False
+    for k in range(200):
         if total > budget:
             lo = lam
         else:
             hi = lam
-        if fabs(total - budget) <= 1e-6 * budget or hi - lo <= 1e-12 * hi:
-            break
-        # Newton on log(demand) against log(price): demand curves are closer to power laws
-        candidate = -1.0
-        if total > 0.0 and s < 0.0:
-            candidate = lam * exp(-(log(total) - log(budget)) / (lam * s / total))
+            if budget - total <= 1e-9 * (budget if budget > 1.0 else 1.0) or lam == 0.0:
+                return lam
+        if hi - lo <= 1e-15 * hi:
+            return hi
+        # Newton in log-price: demand curves run like -log(price) or powers of it
+        candidate = lam * exp(-(total - budget) / (lam * slope)) if slope < 0.0 and lam > 0.0 else -1.0
         if lo < candidate < hi:
             lam = candidate
         elif lo > 0.0:
             lam = sqrt(lo * hi)
+        elif not tried_zero:
+            lam = 0.0  # perhaps even price 0 fits the budget
+            tried_zero = True
         else:
-            lam = 0.5 * hi
-    return lam
+            lam = hi * 1e-4
+        total = _prefix_demand(form, q, count, lam, &slope)
+    return hi
+
+
+cdef int _market_search(int form, const double[:, ::1] q, double budget, double tolerance, double guess,
+                        Py_ssize_t window, double* lo, double* hi) noexcept nogil:
+    """Bracket the price where market demand meets the budget; 1 if met (price in ``hi``), else 0.
+
+    Market demand counts the rows whose break-even price is above the price,
+    so it is continuous between break-even prices and jumps down at each; with
+    many queries the jumps dominate its slope, which rules out Newton on the
+    smooth part. Regula falsi with the Illinois modification uses only demand
+    values, so it sees the jumps' average effect and converges superlinearly.
+    The bracket keeps demand > budget at ``lo`` and <= budget at ``hi``. Returns
+    1 when demand is within ``tolerance`` of the budget, 0 once at most
+    ``window`` break-even prices lie inside the bracket (the caller resolves
+    those exactly, position by position).
+    """
+    cdef double f_lo = INFINITY, f_hi = -budget, f, lam = guess, step = 0.05, width_before = INFINITY, s
+    cdef Py_ssize_t c_lo, c_hi
+    cdef int k, moved = 0  # +1: lo moved last, -1: hi moved last
+    for k in range(200):
+        if not (lo[0] < lam < hi[0]):
+            lam = sqrt(lo[0] * hi[0]) if lo[0] > 0.0 else 0.5 * hi[0]
+        f = _prefix_demand(form, q, _count_above(q, lam), lam, &s) - budget
+        if fabs(f) <= tolerance:
+            hi[0] = lam
+            return 1
+        if f > 0.0:
+            lo[0] = lam
+            f_lo = f
+            if moved == 1:
+                f_hi *= 0.5  # Illinois: the end kept twice has its value halved
+            moved = 1
+        else:
+            hi[0] = lam
+            f_hi = f
+            if moved == -1:
+                f_lo *= 0.5
+            moved = -1
+        c_lo = _count_above(q, lo[0])
+        c_hi = _count_above(q, hi[0])
+        if c_lo - c_hi <= window and c_lo != c_hi:
+            return 0
+        if c_lo == c_hi and hi[0] - lo[0] <= 1e-13 * hi[0]:
+            return 1  # no jump inside and the bracket is at float resolution
+        if f_lo == INFINITY:
+            lam = lam * exp(-step)  # no point above the budget yet: step down, twice as far each time
+            step *= 2.0
+        elif k % 3 == 2 and hi[0] - lo[0] > 0.5 * width_before:
+            # regula falsi stalled: bisect, over the jumps inside the bracket when there are several
+            lam = q[(c_lo + c_hi) // 2, BE] if c_lo - c_hi > 2 else sqrt(lo[0] * hi[0])
+        else:
+            # regula falsi in log-price (demand runs like -log(price) or powers of it)
+            lam = exp(log(lo[0]) + f_lo * (log(hi[0]) - log(lo[0])) / (f_lo - f_hi))
+        if k % 3 == 2:
+            width_before = hi[0] - lo[0]
+    return 1
+
+
+cdef double _fill(int form, const double[:, ::1] q, const long long[::1] order, Py_ssize_t count, double lam,
+                  double[::1] tokens_out) noexcept nogil:
+    """Write the first ``count`` responses at ``lam`` to the caller's positions; return their positive surplus."""
+    cdef Py_ssize_t k
+    cdef double s, b, u, surplus = 0.0
+    for k in range(count):
+        b = _row_response(form, q, k, lam, &s)
+        tokens_out[order[k]] = b
+        u = _u_at(form, q[k, TAU], q[k, SCALE], q[k, BETA], b)
+        if u - lam * b > 0.0:
+            surplus += u - lam * b
+    return surplus
 
 
 def clear_price(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-                const double[::1] lower, const double[::1] upper, const double[::1] be,
+                const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be,
                 const long long[::1] order, double budget, double[::1] tokens_out):
-    """Clear the market; returns ``(kind, price, position)`` and writes continuous grants.
+    """Clear the market: ``(kind, price, position, bound)``; writes each query's continuous grant.
 
-    Same contract and notes as ``clear_price`` in the twin: the first position
-    j with ``F_j > budget`` decides between a continuous clearing and a jump at
-    the marginal query. A Newton guess on the price narrows the bisection over
-    positions to a few evaluations.
+    Same contract and result as the twin's ``clear_price``, found with fewer
+    passes: a price from an evenly spaced sample of the sorted queries, regula
+    falsi on the whole market until a handful of break-even prices remain in
+    the bracket, then the twin's bisection over positions inside that window.
+    At a jump both options start from the jump's own demand and slope, so one
+    Newton step and one checking pass each suffice.
     """
-    cdef Py_ssize_t n = tau.shape[0], m = order.shape[0], i, k, c, lo_j, hi_j, mid, step, j, p, q
-    cdef double s, lam, s_p, s_j, b_q, f_p, lam_out, lam_in, value_out, value_in, floor_in, top, marginal_max
-    cdef int kind
+    cdef Py_ssize_t n = tau.shape[0], m = order.shape[0], i, k, c_lo, c_hi, lo_j, hi_j, mid, j, p
+    cdef Py_ssize_t stride, samples
+    cdef double s, lam, lo, hi, s_p, b_q, s_q, f_p, slope_p, value_p, surplus_p, bound, tolerance
+    cdef double lam_out, lam_in, total, slope, value_out, value_in, floor_in, surplus, top, marginal_max
+    cdef int kind = -1, found
+    cdef double[:, ::1] q
+    cdef double[:, ::1] sample_rows
     with nogil:
         for i in range(n):
             tokens_out[i] = 0.0
     if m == 0:
-        return CLEAR_AMPLE, 0.0, -1
+        return AMPLE, 0.0, -1, 0.0
+    q = _packed(m)
     with nogil:
-        if _f_at(form, tau, scale, beta, lower, upper, be, order, m) <= budget:
-            _fill(form, tau, scale, beta, lower, upper, order, m, 0.0, tokens_out)
+        for k in range(m):
+            i = order[k]
+            q[k, TAU] = tau[i]
+            q[k, SCALE] = scale[i]
+            q[k, BETA] = beta[i]
+            _bounds(tau[i], min_tokens[i], max_tokens[i], &q[k, LOWER], &q[k, UPPER])
+            q[k, BE] = be[i]
+        total = _prefix_eval(form, q, m, 0.0, &slope, &value_out, &surplus)
+        if total <= budget:
+            _fill(form, q, order, m, 0.0, tokens_out)
             kind = AMPLE
-        else:
-            kind = -1
     if kind == AMPLE:
-        return CLEAR_AMPLE, 0.0, -1
+        return AMPLE, 0.0, -1, surplus
 
+    # a starting price from an evenly spaced sample of the sorted queries (a few thousand rows)
+    stride = m // 4096 if m >= 8192 else 1
+    samples = (m + stride - 1) // stride
+    sample_rows = _packed(samples)
     with nogil:
-        # bracket the smallest j with F_j > budget around the Newton guess, then bisect
-        lam = _newton_guess(form, tau, scale, beta, lower, upper, be, order, budget)
-        c = _count_above(be, order, lam)
-        if c < 1:
-            c = 1
-        lo_j = 0
-        hi_j = m
-        if _f_at(form, tau, scale, beta, lower, upper, be, order, c) > budget:
-            hi_j = c
-            step = 1
-            while c - step > 0:
-                if _f_at(form, tau, scale, beta, lower, upper, be, order, c - step) <= budget:
-                    lo_j = c - step
-                    break
-                hi_j = c - step
-                step *= 2
-        else:
-            lo_j = c
-            step = 1
-            while c + step < m:
-                if _f_at(form, tau, scale, beta, lower, upper, be, order, c + step) > budget:
-                    hi_j = c + step
-                    break
-                lo_j = c + step
-                step *= 2
-        # invariant: F_{lo_j} <= budget < F_{hi_j}
-        while hi_j - lo_j > 1:
-            mid = (lo_j + hi_j) // 2
-            if _f_at(form, tau, scale, beta, lower, upper, be, order, mid) > budget:
-                hi_j = mid
-            else:
-                lo_j = mid
-        j = hi_j
-        p = j - 1
-        q = order[p]
-        s_p = be[q]
-        b_q = _response(form, tau[q], scale[q], beta[q], lower[q], upper[q], s_p, &s)
-        f_p = _f_at(form, tau, scale, beta, lower, upper, be, order, p)
-        if budget >= f_p + b_q:
-            s_j = be[order[j]] if j < m else 0.0
-            lam = _solve_prefix(form, tau, scale, beta, lower, upper, order, j, budget, s_j, s_p)
-            _fill(form, tau, scale, beta, lower, upper, order, j, lam, tokens_out)
+        for k in range(samples):
+            for i in range(FIELDS):
+                sample_rows[k, i] = q[k * stride, i]
+        lo = 0.0
+        hi = q[0, BE]
+        lam = q[m // 2, BE] if q[m // 2, BE] > 0.0 else 0.5 * hi
+        if stride > 1:
+            _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 0,
+                           &lo, &hi)
+            lam = hi
+            lo = 0.0
+            hi = q[0, BE]
+        tolerance = 1e-9 * budget
+        found = _market_search(form, q, budget, tolerance, lam, 16, &lo, &hi)
+        if found:
+            lam = hi
+            bound = lam * budget + _fill(form, q, order, _count_above(q, lam), lam, tokens_out)
             kind = CONTINUOUS
         else:
-            lam_out = _solve_prefix(form, tau, scale, beta, lower, upper, order, p, budget, 0.0, s_p)
-            value_out = _prefix_value(form, tau, scale, beta, lower, upper, order, p, lam_out)
-            floor_in = 0.0
-            top = 0.0
-            for k in range(p + 1):
-                i = order[k]
-                floor_in += lower[i]
-                # above the largest marginal utility every response sits at its lower bound
-                marginal_max = scale[i] if form == SURGE else scale[i] / (beta[i] * E)
-                if marginal_max > top:
-                    top = marginal_max
-            value_in = -1.0
-            if floor_in <= budget:
-                lam_in = _solve_prefix(form, tau, scale, beta, lower, upper, order, p + 1, budget, s_p, top)
-                # a response that jumps to its lower bound can skip over the budget: check feasibility
-                if _prefix_demand(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, &s) <= budget * (1.0 + 1e-12):
-                    value_in = _prefix_value(form, tau, scale, beta, lower, upper, order, p + 1, lam_in)
-            if value_in > value_out:
-                _fill(form, tau, scale, beta, lower, upper, order, p + 1, lam_in, tokens_out)
-                kind = JUMP_IN
+            # the smallest position j with F_j > budget lies in [c_hi, c_lo]: F_{c_hi - 1} <= D(hi) <= budget
+            # and F_{c_lo} >= D(lo) > budget; bisect over those positions as the twin does
+            c_lo = _count_above(q, lo)
+            c_hi = _count_above(q, hi)
+            lo_j = c_hi - 1 if c_hi > 0 else 0
+            hi_j = c_lo
+            while hi_j - lo_j > 1:
+                mid = (lo_j + hi_j) // 2
+                if _f_at(form, q, mid) > budget:
+                    hi_j = mid
+                else:
+                    lo_j = mid
+            j = hi_j
+            p = j - 1
+            s_p = q[p, BE]
+            b_q = _row_response(form, q, p, s_p, &s_q)
+            f_p = _prefix_eval(form, q, p, s_p, &slope_p, &value_p, &surplus_p)
+            if budget >= f_p + b_q:  # continuous with the first j funded, between s_j and s_p
+                lam = _solve_prefix(form, q, j, budget, q[j, BE] if j < m else 0.0, s_p, s_p, f_p + b_q,
+                                    slope_p + s_q)
+                bound = lam * budget + _fill(form, q, order, j, lam, tokens_out)
+                kind = CONTINUOUS
             else:
-                _fill(form, tau, scale, beta, lower, upper, order, p, lam_out, tokens_out)
-                kind = JUMP_OUT
-            lam = s_p
+                # a jump at s_p: leave query p out (the others take its tokens), or fund it at a higher price
+                bound = s_p * budget + surplus_p
+                lam_out = _solve_prefix(form, q, p, budget, 0.0, s_p, s_p, f_p, slope_p)
+                total = _prefix_eval(form, q, p, lam_out, &slope, &value_out, &surplus)
+                floor_in = 0.0
+                top = 0.0
+                for k in range(p + 1):
+                    floor_in += q[k, LOWER]
+                    # above the largest marginal utility every response sits at its lower bound
+                    marginal_max = q[k, SCALE] if form == SURGE else q[k, SCALE] / (q[k, BETA] * E)
+                    if marginal_max > top:
+                        top = marginal_max
+                value_in = -1.0
+                if floor_in <= budget:
+                    lam_in = _solve_prefix(form, q, p + 1, budget, s_p, top, s_p, f_p + b_q, slope_p + s_q)
+                    total = _prefix_eval(form, q, p + 1, lam_in, &slope, &value_in, &surplus)
+                    # a response that jumps to its lower bound can skip over the budget: check feasibility
+                    if total > budget * (1.0 + 1e-12):
+                        value_in = -1.0
+                if value_in > value_out:
+                    _fill(form, q, order, p + 1, lam_in, tokens_out)
+                    kind = JUMP_IN
+                else:
+                    _fill(form, q, order, p, lam_out, tokens_out)
+                    kind = JUMP_OUT
     if kind == CONTINUOUS:
-        return kind, lam, -1
-    return kind, lam, p
+        return kind, lam, -1, bound
+    return kind, s_p, p, bound
+
+
+cdef double[:, ::1] _packed(Py_ssize_t rows):
+    """A new rows x FIELDS block of doubles (uninitialised)."""
+    return cvarray(shape=(rows, FIELDS), itemsize=sizeof(double), format="d")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ assembles an :class:`Allocation` with its optimality certificate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +16,7 @@ from ._checks import as_budget
 from ._kernel import kernel
 from ._rounding import round_grants
 from .curves import SurgeCurves
-from .pricing import _breakeven, _require_curves, integer_bounds, utility
+from .pricing import _breakeven, _require_curves
 
 #: how the market cleared (``Allocation.clearing``)
 CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
@@ -58,10 +58,20 @@ class Allocation:
     utility: float
     upper_bound: float
     gap: float
-    breakeven: NDArray[np.float64]
     budget: int
     clearing: str
     marginal: int = -1
+    curves: SurgeCurves | None = field(default=None, repr=False)
+    _breakeven: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    @property
+    def breakeven(self) -> NDArray[np.float64]:
+        """Each query's break-even price (computed on first use where the solve did not need it)."""
+        if self._breakeven is None:
+            be = np.zeros(len(self)) if self.curves is None else _breakeven(self.curves)[0]
+            object.__setattr__(self, "_breakeven", be)
+        assert self._breakeven is not None
+        return self._breakeven
 
     @property
     def abandoned(self) -> NDArray[np.bool_]:
@@ -116,7 +126,6 @@ def _empty(budget: int) -> Allocation:
         utility=0.0,
         upper_bound=0.0,
         gap=0.0,
-        breakeven=np.zeros(0),
         budget=budget,
         clearing="ample",
     )
@@ -163,43 +172,45 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     if n == 0:
         return _empty(budget)
     form = curves.form_code
-    be, _ = _breakeven(curves)
-    lower, upper = integer_bounds(curves)
-    bound: float | None = None
+    be: NDArray[np.float64] | None = None
+    marginal = -1
+    shared_path = budget > 0 and curves.is_shared and curves.scale[0] > 0
 
     if budget == 0:
+        be = _breakeven(curves)[0]
         continuous = np.zeros(n)
-        price, clearing, marginal, bound = float(be.max()), 0, -1, 0.0
-    elif curves.is_shared and np.all(curves.scale > 0):
+        price, clearing, bound = float(be.max()), 0, 0.0
+    elif shared_path:
         continuous, price, clearing, bound = _allocate_shared(curves, budget)
-        marginal = -1
     else:
+        be = _breakeven(curves)[0]
         continuous = np.zeros(n)
         order = np.argsort(-be, kind="stable")
         order = np.ascontiguousarray(order[: int(np.count_nonzero(be > 0))], dtype=np.int64)
-        clearing, price, position = kernel.clear_price(
-            form, curves.tau, curves.scale, curves.beta, lower, upper, be, order, float(budget), continuous
+        clearing, price, position, bound = kernel.clear_price(
+            form, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, order,
+            float(budget), continuous,
         )
         marginal = int(order[position]) if position >= 0 else -1
+        del order
 
-    tokens = round_grants(curves, continuous, budget)
-    achieved = float(utility(curves, tokens).sum())
-    if bound is None:  # the shared path computes its bound with prefix sums
-        bound = kernel.dual_value(
-            form, curves.tau, curves.scale, curves.beta, lower, upper, be, price, float(budget)
-        )
-    bound = max(bound, achieved)  # the dual bound is exact up to float rounding; never report a negative gap
+    tokens = round_grants(curves, continuous, budget, below_lower=shared_path)
+    values = np.empty(n)
+    kernel.utility(form, curves.tau, curves.scale, curves.beta, tokens.astype(np.float64), values)
+    achieved = float(values.sum())
+    bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     return Allocation(
         tokens=tokens,
         funded=tokens > 0,
         shadow_price=float(price),
         utility=achieved,
-        upper_bound=float(bound),
-        gap=float(bound - achieved),
-        breakeven=be,
+        upper_bound=bound,
+        gap=bound - achieved,
         budget=budget,
         clearing=CLEARINGS[clearing],
         marginal=marginal,
+        curves=curves,
+        _breakeven=be,
     )
 
 

@@ -121,6 +121,8 @@ class SurgeCurves:
                 f"`min_tokens` must be <= `max_tokens`, got {fields['min_tokens'][i]:g} > "
                 f"{fields['max_tokens'][i]:g} at index {i}"
             )
+        # weight enters the maths only through weight * alpha: compute it once, not per call
+        fields["_scale"] = fields["weight"] * fields["alpha"]
         for name, array in fields.items():
             array.flags.writeable = False
             object.__setattr__(self, name, array)
@@ -183,7 +185,7 @@ class SurgeCurves:
     @property
     def scale(self) -> NDArray[np.float64]:
         """``weight * alpha``: the weighted slope at onset, the only way weight enters the maths."""
-        return self.weight * self.alpha
+        return self._scale  # type: ignore[attr-defined, no-any-return]
 
     @property
     def lower(self) -> NDArray[np.float64]:

@@ -88,11 +88,13 @@ def breakeven_price(curves: SurgeCurves) -> NDArray[np.float64]:
 
 
 def _breakeven(curves: SurgeCurves) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    lower, upper = integer_bounds(curves)
     price = np.empty(len(curves))
     tangent = np.empty(len(curves))
     if len(curves):
-        kernel.breakeven(curves.form_code, curves.tau, curves.scale, curves.beta, lower, upper, price, tangent)
+        kernel.breakeven(
+            curves.form_code, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens,
+            price, tangent,
+        )
     return price, tangent
 
 
@@ -122,7 +124,10 @@ def best_response(curves: SurgeCurves, price: float) -> NDArray[np.int64]:
     be, _ = _breakeven(curves)
     lower, upper = integer_bounds(curves)
     continuous = np.empty(n)
-    kernel.demand(curves.form_code, curves.tau, curves.scale, curves.beta, lower, upper, be, lam, continuous)
+    kernel.demand(
+        curves.form_code, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, lam,
+        continuous,
+    )
     if not np.all(np.isfinite(continuous)):
         i = int(np.argmax(~np.isfinite(continuous)))
         raise ValueError(

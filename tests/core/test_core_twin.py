@@ -62,8 +62,12 @@ def test_allocate_matches_the_twin(instance):
     assert compiled.utility == pytest.approx(twin.utility, rel=1e-7, abs=1e-9 * scale)
     assert compiled.upper_bound == pytest.approx(twin.upper_bound, rel=1e-7, abs=1e-9 * scale)
     assert compiled.clearing == twin.clearing
-    # grants agree up to the last token of rounding, which float noise may move
-    assert np.max(np.abs(compiled.tokens - twin.tokens), initial=0) <= 1
+    # grants agree query by query in what they buy; where a curve has saturated (its marginal gain
+    # below float resolution) any grant on the flat part is equally good, so compare utilities
+    np.testing.assert_allclose(
+        cf.utility(curves, compiled.tokens), cf.utility(curves, twin.tokens), rtol=1e-7, atol=1e-9 * scale
+    )
+    assert np.array_equal(compiled.funded, twin.funded)
 
 
 @settings(max_examples=200, deadline=None)
