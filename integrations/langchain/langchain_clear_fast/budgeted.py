@@ -18,18 +18,11 @@ from typing import Any, AsyncIterator, Iterator, Sequence, cast
 
 from clear_fast.providers import OPENAI_CAP_PARAMS, langchain_fields
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import (
-    Runnable,
-    RunnableBinding,
-    RunnableConfig,
-    RunnableParallel,
-    RunnableSequence,
-    RunnableWithFallbacks,
-)
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import DynamicRunnable
-from langchain_core.runnables.passthrough import RunnableAssign
 
+from .rebuild import rebuild_around
 from .token_budget import CAP_KEY, EFFORT_KEY, Grant, TokenBudget
 
 # Class name -> provider, for the providers whose fields clear_fast knows.
@@ -208,11 +201,11 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, Any]:
         """Bind tools to the model, keeping the per-call cap."""
-        return _rebuild_around(self, cast(BaseChatModel, self.default).bind_tools(tools, **kwargs))
+        return rebuild_around(self, cast(BaseChatModel, self.default).bind_tools(tools, **kwargs))
 
     def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
         """Structured output from the model, keeping the per-call cap."""
-        return _rebuild_around(self, cast(BaseChatModel, self.default).with_structured_output(schema, **kwargs))
+        return rebuild_around(self, cast(BaseChatModel, self.default).with_structured_output(schema, **kwargs))
 
 
 def _check_cap(cap: Any) -> int | None:
@@ -248,59 +241,6 @@ class _UsageOfChunks:
     @property
     def output_tokens(self) -> int | None:
         return self.total
-
-
-def _rebuild_around(wrapper: BudgetedChatModel, built: Runnable[Any, Any]) -> Runnable[Any, Any]:
-    """Replace every binding of the bare model inside ``built`` with one of ``wrapper``.
-
-    ``bind_tools`` returns ``model.bind(tools=...)``; ``with_structured_output``
-    returns a sequence or parallel around such a binding. Put the wrapper where the
-    bare model was and the cap is read at call time again.
-
-    Raises:
-        TypeError: If the bare model cannot be found (a cap would be silently lost).
-    """
-    replaced = 0
-
-    def walk(node: Runnable[Any, Any]) -> Runnable[Any, Any]:
-        nonlocal replaced
-        if node is wrapper.default:
-            replaced += 1
-            return wrapper
-        if isinstance(node, RunnableBinding):
-            bound = walk(node.bound)
-            if bound is node.bound:
-                return node
-            return node.__class__(
-                bound=bound,
-                kwargs=node.kwargs,
-                config=node.config,
-                config_factories=node.config_factories,
-                custom_input_type=node.custom_input_type,
-                custom_output_type=node.custom_output_type,
-            )
-        if isinstance(node, RunnableSequence):
-            return RunnableSequence(*[walk(step) for step in node.steps], name=node.name)
-        if isinstance(node, RunnableParallel):
-            return RunnableParallel({key: walk(step) for key, step in node.steps__.items()})
-        if isinstance(node, RunnableAssign):
-            return RunnableAssign(walk(node.mapper))  # type: ignore[arg-type]
-        if isinstance(node, RunnableWithFallbacks):
-            return RunnableWithFallbacks(
-                runnable=walk(node.runnable),
-                fallbacks=[walk(f) for f in node.fallbacks],
-                exceptions_to_handle=node.exceptions_to_handle,
-                exception_key=node.exception_key,
-            )
-        return node
-
-    rebuilt = walk(built)
-    if replaced == 0:
-        raise TypeError(
-            f"could not find the model inside {type(built).__name__} returned by {type(wrapper.default).__name__}; "
-            "the per-call cap would be lost. Bind tools or the schema before calling budgeted()"
-        )
-    return rebuilt
 
 
 def budgeted(

@@ -153,3 +153,11 @@ class BudgetedBatchError(RuntimeError):
             f"{len(failed)} of {len(outputs)} inputs failed (first: input {failed[0]}: {type(first).__name__}: "
             f"{first}); the other outputs are in `.outputs`"
         )
+
+
+class InputAbandoned(RuntimeError):
+    """Raised for an abandoned input when ``on_abandon="raise"``; carries the :class:`Abandoned`."""
+
+    def __init__(self, abandoned: Abandoned) -> None:
+        self.abandoned = abandoned
+        super().__init__(abandoned.reason)

@@ -16,79 +16,26 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator, Sequence, cast
 
 import numpy as np
 from clear_fast import ConstantPrior, FitResult, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
 from clear_fast.runtime.ledger_api import LedgerAPI
-from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import ensure_config, get_config_list, merge_configs
 
+from .arguments import check_effort_levels, check_positive, text_of
+from .batch_plan import BatchPlan, observation_of
 from .predictors import curves_from_prediction, run_predictor
-from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputReport
-from .solve import Solution, solve
+from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputAbandoned, InputReport
+from .solve import solve
 from .token_budget import CAP_KEY, EFFORT_KEY, TokenBudget
-from .tracker import INPUT_CAP_KEY, INPUT_KEY, InputUsage, UsageTracker
+from .tracker import INPUT_CAP_KEY, INPUT_KEY, UsageTracker
 
 ON_ABANDON = ("result", "raise")
 # Single calls with no pacer and no batch price yet: a token must buy this share of the
 # curve's steepest gain (the cap then reaches about 99% of the curve's ceiling).
 IDLE_PRICE_FRACTION = 0.01
-
-
-class InputAbandoned(RuntimeError):
-    """Raised for an abandoned input when ``on_abandon="raise"``; carries the :class:`Abandoned`."""
-
-    def __init__(self, abandoned: Abandoned) -> None:
-        self.abandoned = abandoned
-        super().__init__(abandoned.reason)
-
-
-def text_of(value: Any) -> str:
-    """The text a predictor sees for one input: strings as they are, dicts and messages joined."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, BaseMessage):
-        return value.text if isinstance(value.text, str) else str(value.content)
-    if isinstance(value, dict):
-        return "\n".join(text_of(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return "\n".join(text_of(v) for v in value)
-    return str(value)
-
-
-def _check_levels(levels: dict[str, int] | None) -> list[tuple[int, str]]:
-    if levels is None:
-        return []
-    if not isinstance(levels, dict) or not levels:
-        raise TypeError(f"`effort_levels` must be a non-empty dict of level name -> smallest grant, got {levels!r}")
-    for name, smallest in levels.items():
-        if not isinstance(name, str) or isinstance(smallest, bool) or not isinstance(smallest, int) or smallest < 0:
-            raise ValueError(f"`effort_levels` must map level names to whole numbers >= 0, got {name!r}: {smallest!r}")
-    return sorted((smallest, name) for name, smallest in levels.items())
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-@dataclass
-class _Plan:
-    """One batch between allocation and settlement."""
-
-    batch_id: str
-    budget: int
-    solution: Solution
-    texts: list[str]
-    grants: list[int]
-    reasons: dict[int, str]
-    budgets: dict[int, TokenBudget]
-    configs: dict[int, RunnableConfig]
-    tracker: UsageTracker
 
 
 class BudgetedRunnable(Runnable[Any, Any]):
@@ -178,8 +125,8 @@ class BudgetedRunnable(Runnable[Any, Any]):
             width = 200.0 if profile is None else 1.0 / profile.beta
         if ceiling is None:
             ceiling = 1.0 if profile is None else profile.success_probability
-        self.width = _positive("width", width)
-        self.ceiling = _positive("ceiling", ceiling)
+        self.width = check_positive("width", width)
+        self.ceiling = check_positive("ceiling", ceiling)
         if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
             raise ValueError(f"`max_tokens` must be a whole number >= 1 or None, got {max_tokens!r}")
         self.max_tokens = max_tokens
@@ -199,7 +146,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         if pacer is not None and not isinstance(pacer, Pacer):
             raise TypeError(f"`pacer` must be a clear_fast.Pacer, got {type(pacer).__name__}")
         self.pacer = pacer
-        self.effort_levels = _check_levels(effort_levels)
+        self.effort_levels = check_effort_levels(effort_levels)
         self.learn = bool(learn)
         self.price = 0.0  # set by each batch: its shadow price prices later single calls
         self.last_report: BatchReport | None = None
@@ -241,7 +188,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
             ours["max_concurrency"] = concurrency
         return merge_configs(user, cast(RunnableConfig, ours))
 
-    def _plan(self, inputs: list[Any], config: Any) -> _Plan:
+    def _plan(self, inputs: list[Any], config: Any) -> BatchPlan:
         user_configs = get_config_list(config, len(inputs))
         texts = [self.text_of(x) for x in inputs]
         curves, spread = self.curves_for(inputs)
@@ -265,9 +212,9 @@ class BudgetedRunnable(Runnable[Any, Any]):
                 continue
             budgets[i] = TokenBudget(grant, min_call_tokens=min(self.min_call_tokens, grant))
             configs[i] = self._run_config(user_configs[i], grant, i, tracker, budgets[i], concurrency)
-        return _Plan(batch_id, budget, solution, texts, grants, reasons, budgets, configs, tracker)
+        return BatchPlan(batch_id, budget, solution, texts, grants, reasons, budgets, configs, tracker)
 
-    def _abandoned(self, plan: _Plan, i: int) -> Abandoned:
+    def _abandoned(self, plan: BatchPlan, i: int) -> Abandoned:
         return Abandoned(
             index=i,
             reason=plan.reasons[i],
@@ -275,14 +222,14 @@ class BudgetedRunnable(Runnable[Any, Any]):
             shadow_price=plan.solution.shadow_price,
         )
 
-    def _abandoned_indices(self, plan: _Plan) -> list[int]:
+    def _abandoned_indices(self, plan: BatchPlan) -> list[int]:
         missing = [i for i, g in enumerate(plan.grants) if g == 0]
         if self.on_abandon == "raise" and missing:
             self._release_all(plan)
             raise InputAbandoned(self._abandoned(plan, missing[0]))
         return missing
 
-    def _release_all(self, plan: _Plan) -> None:
+    def _release_all(self, plan: BatchPlan) -> None:
         for i in plan.budgets:
             self.ledger.release(f"{plan.batch_id}:{i}")
 
@@ -298,16 +245,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         if self.learn and observations and callable(update) and self.curves is None:
             update(observations)
 
-    @staticmethod
-    def _observation(text: str, seen: InputUsage | None, grant: int) -> Observation | None:
-        """What one finished input says about its threshold (None: nothing usable)."""
-        if seen is None or seen.calls != 1 or seen.output_tokens <= 0:
-            return None  # several calls per input: their lengths are not one answer's length
-        if seen.cut_off:
-            return Observation(text, float(grant), censored=True)
-        return Observation(text, float(seen.output_tokens))
-
-    def _finish(self, plan: _Plan, n: int, outputs: dict[int, Any], return_exceptions: bool) -> BatchRun:
+    def _finish(self, plan: BatchPlan, n: int, outputs: dict[int, Any], return_exceptions: bool) -> BatchRun:
         usage = plan.tracker.usage_by_input()
         rows, observations, spent = [], [], 0
         for i in range(n):
@@ -318,7 +256,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
                 self.ledger.settle(f"{plan.batch_id}:{i}", used)
                 spent += used
                 if not isinstance(outputs.get(i), BaseException):
-                    learned = self._observation(plan.texts[i], seen, grant)
+                    learned = observation_of(plan.texts[i], seen, grant)
                     if learned is not None:
                         observations.append(learned)
             error = outputs.get(i)
