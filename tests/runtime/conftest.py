@@ -25,6 +25,8 @@ from clear_fast.runtime import Ledger, RedisLedger
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from ledger_clock import FakeClock  # noqa: E402  (a helper module beside this file)
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -96,19 +98,6 @@ def make_ledger(request):
         return RedisLedger(client, f"test-{uuid.uuid4().hex}", budget, **options)
 
     return make
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from clear_fast.runtime import BudgetExceeded, Ledger, LedgerError, RedisLedger
 
-from conftest import FakeClock
+from ledger_clock import FakeClock
 
 pytestmark = pytest.mark.redis
 
