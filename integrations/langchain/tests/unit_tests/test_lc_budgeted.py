@@ -261,3 +261,14 @@ def test_a_failed_call_gives_its_reservation_back(reasoner):
     with pytest.raises(ConnectionError):
         budgeted(Broken(reasoner=reasoner)).invoke("solve #1", budget.config())
     assert budget.remaining == 100 and budget.spent == 0 and budget.calls == 1
+
+
+def test_a_bind_tools_that_hides_the_model_is_refused(reasoner):
+    """If the model cannot be found in what bind_tools returned, the cap would be lost: say so."""
+
+    class CopiesItself(SimulatedReasoningChatModel):
+        def bind_tools(self, tools, **kwargs):
+            return self.model_copy().bind(tools=tools)
+
+    with pytest.raises(TypeError, match="per-call cap would be lost"):
+        budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
