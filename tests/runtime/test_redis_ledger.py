@@ -53,3 +53,12 @@ def test_importing_clear_fast_does_not_import_redis():
     code = "import sys, clear_fast, clear_fast.runtime; print('redis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_missing_redis_server_binary_fails_loudly(monkeypatch):
+    import redis_server
+
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(redis_server.os.path, "exists", lambda path: False)
+    with pytest.raises(pytest.fail.Exception, match="redis-server was not found .* apt-get install redis-server"):
+        redis_server.start_redis_server()
