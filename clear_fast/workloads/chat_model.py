@@ -53,15 +53,29 @@ def _message_text(message: BaseMessage) -> str:
 class SimulatedReasoningChatModel(BaseChatModel):
     """Chat model whose answers follow each query's utility curve.
 
-    Attributes:
-        reasoner: Object with ``answer(query, cap) -> SimulatedAnswer`` (fields
-            ``correct``, ``tokens_used``, ``finish_reason``, ``natural_length``).
-        max_tokens: Length cap per call; ``None`` means uncapped (then
-            ``context_limit`` is the only limit). A ``max_tokens`` call argument
-            takes precedence, as with provider models.
-        context_limit: Tokens an uncapped call may run to.
-        query_of: Maps the last message's text to a query index.
-        model_name: Reported as ``model_name`` in the response metadata.
+    Parameters
+    ----------
+    reasoner : object
+        Has ``answer(query, cap) -> SimulatedAnswer`` (fields ``correct``,
+        ``tokens_used``, ``finish_reason``, ``natural_length``).
+    max_tokens : int, optional
+        Length cap per call; None means uncapped (then ``context_limit`` is the
+        only limit). A ``max_tokens`` call argument takes precedence, as with
+        provider models.
+    context_limit : int, default 32768
+        Tokens an uncapped call may run to.
+    query_of : callable, default :func:`query_from_tag`
+        Maps the last message's text to a query index.
+    model_name : str
+        Reported as ``model_name`` in the response metadata.
+
+    Notes
+    -----
+    Each reply's ``usage_metadata`` has ``output_tokens`` = tokens used (at most
+    the cap) with ``output_token_details["reasoning"]`` all but the short visible
+    answer; ``response_metadata`` has ``finish_reason`` ("stop" or "length"),
+    ``correct`` and ``natural_length``. Streaming yields the answer word by word,
+    then usage on the last chunk.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -76,10 +90,14 @@ class SimulatedReasoningChatModel(BaseChatModel):
     def from_curves(cls, curves: Any, *, seed: int = 0, **kwargs: Any) -> "SimulatedReasoningChatModel":
         """Build the model over ``SimulatedReasoner(curves, seed=seed)``.
 
-        Args:
-            curves: A ``clear_fast.SurgeCurves``; query ``i`` follows curve ``i``.
-            seed: Seed of the simulated model's randomness.
-            **kwargs: Other fields (``max_tokens``, ``context_limit``, ...).
+        Parameters
+        ----------
+        curves : SurgeCurves
+            Query ``i`` follows curve ``i``.
+        seed : int, default 0
+            Seed of the simulated model's randomness.
+        **kwargs
+            Other fields (``max_tokens``, ``context_limit``, ...).
         """
         from .simulated_model import SimulatedReasoner
 
