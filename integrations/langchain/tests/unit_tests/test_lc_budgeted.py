@@ -272,3 +272,28 @@ def test_a_bind_tools_that_hides_the_model_is_refused(reasoner):
 
     with pytest.raises(TypeError, match="per-call cap would be lost"):
         budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
+
+
+def test_responses_api_gets_max_output_tokens_and_effort():
+    """With the Responses API, ChatOpenAI sends the same cap as max_output_tokens."""
+    wire = []
+    reply = {
+        "id": "resp_1", "object": "response", "created_at": 0, "model": "gpt-test", "status": "completed",
+        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "output": [{"type": "message", "id": "m1", "role": "assistant", "status": "completed",
+                    "content": [{"type": "output_text", "text": "4", "annotations": []}]}],
+        "usage": {"input_tokens": 3, "output_tokens": 7, "total_tokens": 10, "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens_details": {"reasoning_tokens": 5}},
+    }
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        wire.append((request.url.path, json.loads(request.content)))
+        return httpx2.Response(200, json=reply)
+
+    model = ChatOpenAI(model="gpt-test", api_key="sk-test", base_url="http://mock/v1", use_responses_api=True,
+                       http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    budget = TokenBudget(321)
+    out = budgeted(model).invoke("2+2?", budget.config(configurable={EFFORT_KEY: "low"}))
+    (path, body), = wire
+    assert path == "/v1/responses" and body["max_output_tokens"] == 321 and body["reasoning"] == {"effort": "low"}
+    assert budget.spent == 7 and out.usage_metadata["output_token_details"]["reasoning"] == 5
