@@ -116,11 +116,15 @@ class OpenAIBatchResult:
 
 
 def _messages_of(request: Any, index: int) -> dict[str, Any]:
-    """A request as keyword arguments for ``chat.completions.create``."""
+    """A request as keyword arguments for ``chat.completions.create``, without any cap of its own.
+
+    A cap already in the request is dropped: under the other name it would reach
+    the server beside the granted one, and a server may honour either.
+    """
     if isinstance(request, dict):
         if "messages" not in request:
             raise ValueError(f"`requests[{index}]` must have 'messages', got keys {sorted(request)}")
-        return dict(request)
+        return {key: value for key, value in request.items() if key not in OPENAI_CAP_PARAMS}
     if isinstance(request, str):
         return {"messages": [{"role": "user", "content": request}]}
     if isinstance(request, (list, tuple)):

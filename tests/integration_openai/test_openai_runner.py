@@ -49,6 +49,15 @@ async def test_max_tokens_for_compatible_servers(client, endpoint):
     assert endpoint.bodies and all("max_tokens" in b and "max_completion_tokens" not in b for b in endpoint.bodies)
 
 
+async def test_a_cap_in_the_request_is_replaced_by_the_grant(client, endpoint):
+    requests = [{"messages": [{"role": "user", "content": p}], "max_completion_tokens": 5000, "temperature": 0}
+                for p in prompts()]
+    await run_openai_batch(client, requests, curves(), 400, model="m", cap_param="max_tokens")
+    expected = {p: int(c) for p, c in zip(prompts(), allocate(curves(), 400).tokens) if c}
+    assert {b["messages"][0]["content"]: b["max_tokens"] for b in endpoint.bodies} == expected
+    assert all("max_completion_tokens" not in b and b["temperature"] == 0 for b in endpoint.bodies)
+
+
 async def test_usage_is_settled_on_a_shared_ledger(client, endpoint):
     ledger = Ledger(1000)
     ledger.reserve("elsewhere", 700)
