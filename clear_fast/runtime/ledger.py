@@ -142,14 +142,16 @@ class Ledger(LedgerAPI):
 
     # -- primitives --------------------------------------------------------------------------
 
-    def _reserve(self, query_id: str, tokens: int) -> Reservation | BudgetExceeded:
+    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
         with self._lock:
             now = self._catch_up()
             if query_id in self._open:
                 raise ReservationOpen(query_id, self._open[query_id][0])
             free = self._allowance - self._spent - self._reserved
             if tokens > free:
-                return BudgetExceeded(query_id, tokens, max(free, 0), self._allowance, self._spent, self._reserved)
+                if at_least is None or free < at_least:
+                    return BudgetExceeded(query_id, tokens, max(free, 0), self._allowance, self._spent, self._reserved)
+                tokens = free  # a smaller grant the caller said it can use
             deadline = None if self.reservation_timeout is None else now + self.reservation_timeout
             self._open[query_id] = (tokens, deadline)
             if deadline is not None:

@@ -19,6 +19,16 @@ from .records import LedgerSnapshot, Release, Reservation, Settlement
 from .window import BudgetWindow
 
 
+def as_floor(at_least: Any, tokens: int) -> int | None:
+    """``at_least`` as a whole number of tokens <= ``tokens``, or None."""
+    if at_least is None:
+        return None
+    floor = as_budget(at_least, "at_least")
+    if floor > tokens:
+        raise ValueError(f"`at_least` must be <= `tokens` ({tokens}), got {floor}")
+    return floor
+
+
 def as_query_id(query_id: Any) -> str:
     """A query id as a non-empty string (ints are accepted and turned into their decimal text)."""
     if isinstance(query_id, bool) or not isinstance(query_id, (str, numbers.Integral)):
@@ -34,9 +44,10 @@ class LedgerAPI(abc.ABC):
 
     Methods
     -------
-    reserve(query_id, tokens) -> Reservation
-        Hold ``tokens`` for a query, or raise :class:`BudgetExceeded`.
-    try_reserve(query_id, tokens) -> Reservation or None
+    reserve(query_id, tokens, at_least=None) -> Reservation
+        Hold ``tokens`` for a query (or what is free, if ``at_least`` that
+        many), or raise :class:`BudgetExceeded`.
+    try_reserve(query_id, tokens, at_least=None) -> Reservation or None
         The same, returning None instead of raising when the budget says no.
     settle(query_id, used) -> Settlement
         Charge the tokens really used; refund the rest of the reservation.
@@ -57,8 +68,9 @@ class LedgerAPI(abc.ABC):
     # -- primitives a ledger implements ------------------------------------------------------
 
     @abc.abstractmethod
-    def _reserve(self, query_id: str, tokens: int) -> Reservation | BudgetExceeded:
-        """Hold tokens atomically, or return (not raise) the refusal."""
+    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
+        """Hold ``tokens`` atomically (or the free tokens, if ``at_least`` <= free < ``tokens``),
+        or return (not raise) the refusal."""
 
     @abc.abstractmethod
     def _settle(self, query_id: str, used: int) -> Settlement:
@@ -82,7 +94,7 @@ class LedgerAPI(abc.ABC):
 
     # -- the public interface ----------------------------------------------------------------
 
-    def try_reserve(self, query_id: Any, tokens: Any) -> Reservation | None:
+    def try_reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation | None:
         """Hold ``tokens`` for ``query_id``; None when the budget cannot cover them.
 
         Parameters
@@ -91,6 +103,10 @@ class LedgerAPI(abc.ABC):
             Names the call; unique among open reservations.
         tokens : int
             Whole number of tokens >= 0, the cap the call will be given.
+        at_least : int, optional
+            Accept a smaller grant: when fewer than ``tokens`` are free but at
+            least ``at_least`` are, hold all the free tokens. The grant is
+            ``Reservation.tokens``: use it as the cap.
 
         Raises
         ------
@@ -99,15 +115,20 @@ class LedgerAPI(abc.ABC):
         ReservationOpen
             When ``query_id`` already holds a reservation.
         """
-        outcome = self._reserve(as_query_id(query_id), as_budget(tokens, "tokens"))
+        outcome = self._reserve(*self._reservation_arguments(query_id, tokens, at_least))
         return None if isinstance(outcome, BudgetExceeded) else outcome
 
-    def reserve(self, query_id: Any, tokens: Any) -> Reservation:
+    @staticmethod
+    def _reservation_arguments(query_id: Any, tokens: Any, at_least: Any) -> tuple[str, int, int | None]:
+        wanted = as_budget(tokens, "tokens")
+        return as_query_id(query_id), wanted, as_floor(at_least, wanted)
+
+    def reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation:
         """Hold ``tokens`` for ``query_id``, or raise :class:`BudgetExceeded` (nothing held).
 
         See :meth:`try_reserve` for the arguments and the other errors.
         """
-        outcome = self._reserve(as_query_id(query_id), as_budget(tokens, "tokens"))
+        outcome = self._reserve(*self._reservation_arguments(query_id, tokens, at_least))
         if isinstance(outcome, BudgetExceeded):
             raise outcome
         return outcome
@@ -150,7 +171,7 @@ class LedgerAPI(abc.ABC):
         """
         return self._note_arrivals(as_budget(count, "count"))
 
-    def hold(self, query_id: Any, tokens: Any) -> Hold:
+    def hold(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Hold:
         """Reserve for the length of a ``with`` (or ``async with``) block.
 
         On entry the tokens are reserved (:class:`BudgetExceeded` if they cannot
@@ -158,22 +179,22 @@ class LedgerAPI(abc.ABC):
         If the block raises before settling, the reservation is released. If it
         ends normally without settling, the reservation is settled at its full
         size: unreported usage is assumed to have used the whole cap, so the
-        books never under-count.
+        books never under-count. ``at_least`` works as in :meth:`try_reserve`.
         """
-        return Hold(self, as_query_id(query_id), as_budget(tokens, "tokens"))
+        return Hold(self, *self._reservation_arguments(query_id, tokens, at_least))
 
     # -- async twins ----------------------------------------------------------------------
 
-    async def areserve(self, query_id: Any, tokens: Any) -> Reservation:
+    async def areserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation:
         """Async twin of :meth:`reserve`."""
-        outcome = await self._in_background(self._reserve, as_query_id(query_id), as_budget(tokens, "tokens"))
+        outcome = await self._in_background(self._reserve, *self._reservation_arguments(query_id, tokens, at_least))
         if isinstance(outcome, BudgetExceeded):
             raise outcome
         return outcome
 
-    async def atry_reserve(self, query_id: Any, tokens: Any) -> Reservation | None:
+    async def atry_reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation | None:
         """Async twin of :meth:`try_reserve`."""
-        outcome = await self._in_background(self._reserve, as_query_id(query_id), as_budget(tokens, "tokens"))
+        outcome = await self._in_background(self._reserve, *self._reservation_arguments(query_id, tokens, at_least))
         return None if isinstance(outcome, BudgetExceeded) else outcome
 
     async def asettle(self, query_id: Any, used: Any) -> Settlement:
@@ -192,10 +213,11 @@ class LedgerAPI(abc.ABC):
 class Hold:
     """Context manager returned by :meth:`LedgerAPI.hold`: a reservation that cannot leak."""
 
-    def __init__(self, ledger: LedgerAPI, query_id: str, tokens: int) -> None:
+    def __init__(self, ledger: LedgerAPI, query_id: str, tokens: int, at_least: int | None) -> None:
         self._ledger = ledger
         self._query_id = query_id
         self._tokens = tokens
+        self._at_least = at_least
         self.reservation: Reservation | None = None
         self.outcome: Settlement | Release | None = None
 
@@ -206,7 +228,7 @@ class Hold:
             if failed:
                 self.outcome = self._ledger.release(self._query_id)
             else:
-                self.outcome = self._ledger.settle(self._query_id, self._tokens)
+                self.outcome = self._ledger.settle(self._query_id, self._granted())
         except ReservationClosed:
             pass  # settled (or released) inside the block, as intended
 
@@ -217,19 +239,22 @@ class Hold:
             if failed:
                 self.outcome = await self._ledger.arelease(self._query_id)
             else:
-                self.outcome = await self._ledger.asettle(self._query_id, self._tokens)
+                self.outcome = await self._ledger.asettle(self._query_id, self._granted())
         except ReservationClosed:
             pass
 
+    def _granted(self) -> int:
+        return self._tokens if self.reservation is None else self.reservation.tokens
+
     def __enter__(self) -> Reservation:
-        self.reservation = self._ledger.reserve(self._query_id, self._tokens)
+        self.reservation = self._ledger.reserve(self._query_id, self._tokens, at_least=self._at_least)
         return self.reservation
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         self._close(failed=kind is not None)
 
     async def __aenter__(self) -> Reservation:
-        self.reservation = await self._ledger.areserve(self._query_id, self._tokens)
+        self.reservation = await self._ledger.areserve(self._query_id, self._tokens, at_least=self._at_least)
         return self.reservation
 
     async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:

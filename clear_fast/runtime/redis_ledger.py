@@ -127,15 +127,15 @@ class RedisLedger(LedgerAPI):
 
     # -- primitives --------------------------------------------------------------------------
 
-    def _reserve(self, query_id: str, tokens: int) -> Reservation | BudgetExceeded:
-        reply = self._call("reserve", query_id, str(tokens))
+    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
+        reply = self._call("reserve", query_id, str(tokens), "" if at_least is None else str(at_least))
         if reply[0] == "open":
             raise ReservationOpen(query_id, int(reply[1]))
         if reply[0] == "refused":
             free, allowance, spent, reserved = (int(v) for v in reply[1:5])
             return BudgetExceeded(query_id, tokens, free, allowance, spent, reserved)
         deadline = float(reply[1]) if reply[1] else None
-        return Reservation(query_id, tokens, deadline, self)
+        return Reservation(query_id, int(reply[2]), deadline, self)
 
     def _settle(self, query_id: str, used: int) -> Settlement:
         reply = self._call("settle", query_id, str(used))

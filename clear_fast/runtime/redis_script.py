@@ -104,14 +104,17 @@ end
 local id = ARGV[5]
 
 if op == 'reserve' then
-  local tokens = tonumber(ARGV[6])
+  local tokens, at_least = tonumber(ARGV[6]), tonumber(ARGV[7])  -- at_least: nil when ARGV[7] is ""
   local held = redis.call('HGET', open, id)
   if held then return {'open', held} end
   local allowance, spent, reserved = num('allowance'), num('spent'), num('reserved')
   local free = allowance - spent - reserved
   if tokens > free then
-    if free < 0 then free = 0 end
-    return {'refused', free, allowance, spent, reserved}
+    if at_least == nil or free < at_least then
+      if free < 0 then free = 0 end
+      return {'refused', free, allowance, spent, reserved}
+    end
+    tokens = free  -- a smaller grant the caller said it can use
   end
   redis.call('HSET', open, id, tokens)
   local timeout = num('timeout')
@@ -123,7 +126,7 @@ if op == 'reserve' then
   redis.call('DEL', closed_prefix .. id)
   redis.call('HINCRBY', state, 'reserved', tokens)
   redis.call('HINCRBY', state, 'granted', tokens)
-  return {'ok', deadline}
+  return {'ok', deadline, tokens}
 end
 
 if op == 'settle' then

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.redis
 IDS = ["a", "b", "c", "d"]
 operation = st.one_of(
     st.tuples(st.just("reserve"), st.sampled_from(IDS), st.integers(0, 450)),
+    st.tuples(st.just("reserve_some"), st.sampled_from(IDS), st.integers(0, 450)),
     st.tuples(st.just("settle"), st.sampled_from(IDS), st.integers(0, 500)),
     st.tuples(st.just("release"), st.sampled_from(IDS), st.just(0)),
     st.tuples(st.just("advance"), st.just(""), st.integers(0, 50)),
@@ -54,6 +55,9 @@ def outcome(ledger, kind: str, query_id: str, amount: int):
     try:
         if kind == "reserve":
             held = ledger.reserve(query_id, amount)
+            return ("reserved", held.tokens, held.deadline)
+        if kind == "reserve_some":
+            held = ledger.reserve(query_id, amount, at_least=amount // 3)
             return ("reserved", held.tokens, held.deadline)
         if kind == "settle":
             return ledger.settle(query_id, amount)

@@ -35,6 +35,26 @@ def test_refusal_raises_with_the_numbers_and_holds_nothing(make_ledger):
     assert ledger.snapshot().free == 0
 
 
+def test_at_least_takes_what_is_left_when_that_is_enough(make_ledger):
+    ledger = make_ledger(1000)
+    ledger.reserve("a", 850)
+    partial = ledger.reserve("b", 400, at_least=100)
+    assert partial.tokens == 150  # the grant is the cap to use
+    with pytest.raises(BudgetExceeded) as refused:
+        ledger.reserve("c", 400, at_least=1)
+    assert refused.value.free == 0
+    ledger.release("b")
+    assert ledger.try_reserve("c", 400, at_least=200) is None  # 150 free < 200
+    assert ledger.try_reserve("c", 100, at_least=50).tokens == 100  # enough free: the full request
+    hold = ledger.hold("d", 500, at_least=10)
+    with hold as reservation:
+        assert reservation.tokens == 50
+    assert hold.outcome.used == 50  # unreported usage is charged at the grant, not the request
+    with pytest.raises(ValueError, match=r"`at_least` must be <= `tokens` \(10\), got 11"):
+        ledger.reserve("e", 10, at_least=11)
+    assert ledger.snapshot().balanced
+
+
 def test_release_returns_everything(make_ledger):
     ledger = make_ledger(500)
     ledger.reserve(7, 500)  # integer ids are accepted as their text
