@@ -295,7 +295,9 @@ class BudgetedRunnable(Runnable[Any, Any]):
 
     # --- batches ---------------------------------------------------------------------
 
-    def run_batch(self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False) -> BatchRun:
+    def run_batch(
+        self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
+    ) -> BatchRun:
         """Allocate the budget over ``inputs``, run the funded ones, and report.
 
         Args:
@@ -303,6 +305,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
             config: One config for all inputs or one per input (merged with the caps).
             return_exceptions: Put a failed input's exception in its place instead of
                 raising :class:`BudgetedBatchError` (which carries every output).
+            **kwargs: Passed on to the chain's ``batch``.
 
         Returns:
             :class:`BatchRun` with the outputs in input order and the report.
@@ -315,7 +318,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         try:
             if funded:
                 results = self.chain.batch(
-                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True
+                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True, **kwargs
                 )
                 outputs.update(zip(funded, results))
         except BaseException:
@@ -329,7 +332,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         return self._finish(plan, len(inputs), outputs, return_exceptions)
 
     async def arun_batch(
-        self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False
+        self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> BatchRun:
         """Async twin of :meth:`run_batch`."""
         inputs = list(inputs)
@@ -340,7 +343,7 @@ class BudgetedRunnable(Runnable[Any, Any]):
         try:
             if funded:
                 results = await self.chain.abatch(
-                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True
+                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True, **kwargs
                 )
                 outputs.update(zip(funded, results))
         except BaseException:
@@ -358,13 +361,13 @@ class BudgetedRunnable(Runnable[Any, Any]):
         self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> list[Any]:
         """Outputs of :meth:`run_batch`, in input order; the report is in :attr:`last_report`."""
-        return self.run_batch(inputs, config, return_exceptions=return_exceptions).outputs
+        return self.run_batch(inputs, config, return_exceptions=return_exceptions, **kwargs).outputs
 
     async def abatch(
         self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> list[Any]:
         """Async twin of :meth:`batch`."""
-        return (await self.arun_batch(inputs, config, return_exceptions=return_exceptions)).outputs
+        return (await self.arun_batch(inputs, config, return_exceptions=return_exceptions, **kwargs)).outputs
 
     # --- one input at a time ----------------------------------------------------------
 
