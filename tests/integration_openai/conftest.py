@@ -12,11 +12,28 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+_LOCAL = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def network_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every connection that is not to this machine."""
+    connect = socket.socket.connect
+
+    def local_only(sock: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in _LOCAL:
+            raise ConnectionRefusedError(f"network is off in these tests: connection to {address!r} refused")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
 
 
 class RecordingEndpoint:
