@@ -68,7 +68,8 @@ class BudgetedChatModel(DynamicRunnable):  # unparametrised: pydantic must not r
         update: dict[str, Any] = {}
         if self.provider is not None and cap is not None:
             update = langchain_fields(self.provider, cap, answer_reserve=self.answer_reserve)
-            if self.provider == "openai" and self.openai_cap_param == "max_tokens":
+            raw_name = self.provider == "vllm" or self.openai_cap_param == "max_tokens"
+            if self.provider in ("openai", "vllm") and raw_name and "extra_body" in type(self.default).model_fields:
                 # ChatOpenAI renames max_tokens to max_completion_tokens on the wire, which
                 # llama.cpp and older vLLM ignore; the raw name goes in the body as well.
                 body = dict(getattr(self.default, "extra_body", None) or {})

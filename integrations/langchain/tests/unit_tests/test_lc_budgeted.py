@@ -153,6 +153,11 @@ def test_max_tokens_for_servers_that_ignore_max_completion_tokens(chat_openai, w
     assert wire[0]["max_tokens"] == 12
 
 
+def test_vllm_provider_on_chat_openai_sends_max_tokens(chat_openai, wire):
+    budgeted(chat_openai, provider="vllm").invoke("2+2?", capped(13))
+    assert wire[0]["max_tokens"] == 13
+
+
 def test_bind_tools_keeps_the_cap(chat_openai, wire):
     def add(a: int, b: int) -> int:
         """Add two numbers."""
