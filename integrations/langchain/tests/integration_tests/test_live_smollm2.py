@@ -19,7 +19,16 @@ import openai
 import pytest
 from clear_fast import run_openai_batch
 from clear_fast.runtime import Ledger
-from langchain_clear_fast import CAP_KEY, Abandoned, BudgetedRunnable, UsageTracker, budgeted, curves_from_prediction
+from langchain_clear_fast import (
+    CAP_KEY,
+    Abandoned,
+    BudgetedRunnable,
+    BudgetExhausted,
+    TokenBudget,
+    UsageTracker,
+    budgeted,
+    curves_from_prediction,
+)
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
@@ -181,3 +190,23 @@ async def test_an_ignored_cap_is_caught_and_charged(smollm2_url):
     assert outcome.cap <= 10 < outcome.output_tokens and outcome.overran and result.overruns == [0]
     books = ledger.snapshot()
     assert books.spent == outcome.output_tokens and books.overrun == outcome.output_tokens - outcome.cap
+
+
+def test_an_agents_calls_share_one_budget(smollm2_url):
+    """Several calls of one agent: each capped at what is left, a clean stop before the request that cannot fit."""
+    wire = WireLog()
+    model = budgeted(
+        ChatOpenAI(model="smollm2", base_url=smollm2_url, api_key="none", temperature=0, seed=0,
+                   http_client=httpx2.Client(event_hooks={"request": [wire.record]})),
+        openai_cap_param="max_tokens",
+    )
+    budget = TokenBudget(40, min_call_tokens=8)
+    used = []
+    with pytest.raises(BudgetExhausted):
+        for n in (5, 6, 8, 10):
+            reply = model.invoke(PROMPT.format(n=n), budget.config())
+            used.append(reply.usage_metadata["output_tokens"])
+    caps = [body["max_tokens"] for body in wire.bodies]
+    assert caps[0] == 40 and all(caps[k + 1] == caps[k] - used[k] for k in range(len(caps) - 1))
+    assert all(u <= c for u, c in zip(used, caps))
+    assert budget.spent == sum(used) <= 40 and len(wire.bodies) == len(used) == budget.calls
