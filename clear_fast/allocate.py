@@ -178,10 +178,10 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
 
     if budget == 0:
         be = _breakeven(curves)[0]
-        continuous = np.zeros(n)
+        tokens = np.zeros(n, dtype=np.int64)
         price, clearing, bound = float(be.max()), 0, 0.0
     elif shared_path:
-        continuous, price, clearing, bound = _allocate_shared(curves, budget)
+        tokens, price, clearing, bound = _allocate_shared(curves, budget)
     else:
         be = _breakeven(curves)[0]
         continuous = np.zeros(n)
@@ -193,8 +193,8 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         )
         marginal = int(order[position]) if position >= 0 else -1
         del order
+        tokens = round_grants(curves, continuous, budget)
 
-    tokens = round_grants(curves, continuous, budget, below_lower=shared_path)
     values = np.empty(n)
     kernel.utility(form, curves.tau, curves.scale, curves.beta, tokens.astype(np.float64), values)
     achieved = float(values.sum())
@@ -214,16 +214,28 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     )
 
 
-def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.float64], float, int, float]:
-    """The exact sort-and-scan solution when every query shares its parameters."""
+def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64], float, int, float]:
+    """The exact sort-and-scan solution when every query shares its parameters.
+
+    Only the ``k`` funded queries (the easiest, a prefix of the sorted
+    thresholds) are rounded, in sorted order, then scattered back.
+    """
     form = curves.form_code
     a, beta = float(curves.scale[0]), float(curves.beta[0])
     order = np.argsort(curves.tau, kind="stable")
     tau_sorted = np.ascontiguousarray(curves.tau[order])
     k, x = kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
-    continuous = np.zeros(len(curves))
-    continuous[order[:k]] = tau_sorted[:k] + x
     prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
     price, bound = kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
+    del prefix
+    funded = order[:k]
+    # the funded rows in sorted order; every parameter but tau is one shared value
+    rows = SurgeCurves._trusted(
+        form=curves.form, tau=tau_sorted[:k], alpha=np.full(k, curves.alpha[0]), beta=np.full(k, beta),
+        weight=np.full(k, curves.weight[0]), min_tokens=np.zeros(k), max_tokens=np.full(k, np.inf),
+    )
+    tokens = np.zeros(len(curves), dtype=np.int64)
+    # tau + x with a fractional tau can sit below ceil(tau): round_grants raises those first
+    tokens[funded] = round_grants(rows, tau_sorted[:k] + x, budget, below_lower=True)
     clearing = 0 if price == 0.0 else 1
-    return continuous, float(price), clearing, float(bound)
+    return tokens, float(price), clearing, float(bound)

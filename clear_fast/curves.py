@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._checks import as_float_array, first_bad_index
 
 FORMS = ("surge", "cumulative")
+_FIELDS = ("tau", "alpha", "beta", "weight", "min_tokens", "max_tokens")
 _FORM_CODES = {"surge": 0, "cumulative": 1}
 
 
@@ -229,15 +230,21 @@ class SurgeCurves:
     def subset(self, indices: ArrayLike) -> SurgeCurves:
         """The curves of the queries at ``indices`` (integer positions or a boolean mask)."""
         pick = np.asarray(indices)
-        return SurgeCurves(
-            self.tau[pick],
-            self.alpha[pick],
-            self.beta[pick],
-            weight=self.weight[pick],
-            min_tokens=self.min_tokens[pick],
-            max_tokens=self.max_tokens[pick],
-            form=self.form,
-        )
+        if pick.dtype != bool and not np.issubdtype(pick.dtype, np.integer):
+            raise TypeError(f"`indices` must be integer positions or a boolean mask, got dtype {pick.dtype}")
+        fields = {name: np.ascontiguousarray(getattr(self, name)[pick]) for name in _FIELDS}
+        return SurgeCurves._trusted(form=self.form, **fields)
+
+    @classmethod
+    def _trusted(cls, *, form: str, **fields: NDArray[np.float64]) -> SurgeCurves:
+        """Curves from arrays already validated (slices of valid curves): no checks, no copies."""
+        curves = object.__new__(cls)
+        fields["_scale"] = fields["weight"] * fields["alpha"]
+        for name, array in fields.items():
+            array.flags.writeable = False
+            object.__setattr__(curves, name, array)
+        object.__setattr__(curves, "form", form)
+        return curves
 
     def __repr__(self) -> str:
         return f"SurgeCurves(n={len(self)}, form={self.form!r})"
