@@ -29,6 +29,11 @@ def arrival_times(n: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).uniform(0.0, PERIOD, n))
 
 
+def rising_arrival_times(n: int, seed: int) -> np.ndarray:
+    """``n`` arrivals whose rate rises linearly through the period (a quarter of them in its first half)."""
+    return np.sort(PERIOD * np.sqrt(np.random.default_rng(seed).uniform(0.0, 1.0, n)))
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -50,11 +55,11 @@ class Run:
 
 
 def feed(curves: cf.SurgeCurves, per_query: float, *, sample: cf.SurgeCurves, seed: int = 0,
-         usage_share: float = 1.0, burst: int = 1, **options) -> Run:
+         usage_share: float = 1.0, burst: int = 1, times: np.ndarray | None = None, **options) -> Run:
     """Quote every query as it arrives and record its usage at once (``usage_share`` of its cap)."""
     n = len(curves)
     budget = int(per_query * n)
-    times = arrival_times(n, seed)
+    times = arrival_times(n, seed) if times is None else times
     clock = Clock()
     pacer = Pacer(budget, PERIOD, sample=sample, expected_queries=n, clock=clock, **options)
     caps = np.zeros(n, dtype=np.int64)

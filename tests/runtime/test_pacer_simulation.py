@@ -14,7 +14,7 @@ import clear_fast as cf
 from clear_fast.runtime import Pacer, schedule_from_history
 from clear_fast.workloads import make_stream
 
-from pacer_traffic import PERIOD, Clock, accuracy, arrival_times, feed, hindsight, shifting
+from pacer_traffic import PERIOD, Clock, accuracy, arrival_times, feed, hindsight, rising_arrival_times, shifting
 
 N = 1000
 
@@ -97,6 +97,21 @@ def test_a_fleet_of_pacers_sharing_one_ledger_paces_as_one(make_ledger):
     assert books.arrivals == N
     assert 0.95 <= books.spent / budget <= 1.0
     assert accuracy(curves, caps) >= 100 * hindsight(curves, budget).utility / N - 1.0
+
+
+def test_traffic_volume_that_rises_through_the_period():
+    # Three quarters of the queries come in the second half. A linear schedule gives the
+    # early few too much; a schedule shaped like the last period's arrivals does not.
+    curves = make_stream("Balanced", N, seed=1).curves
+    sample = make_stream("Balanced", 256, seed=2).curves
+    times = rising_arrival_times(N, 0)
+    by_arrivals = schedule_from_history(rising_arrival_times(N, 7), np.ones(N), PERIOD)
+    linear = feed(curves, 200, sample=sample, times=times)
+    shaped = feed(curves, 200, sample=sample, times=times, schedule=by_arrivals)
+    best = 100 * hindsight(curves, shaped.budget).utility / N
+    assert 0.95 <= linear.spend_share <= 1.0 and 0.95 <= shaped.spend_share <= 1.0
+    assert accuracy(curves, shaped.caps) >= best - 1.5
+    assert accuracy(curves, shaped.caps) > accuracy(curves, linear.caps) + 1.5
 
 
 def test_usage_below_the_caps_is_made_up_by_a_lower_price():
