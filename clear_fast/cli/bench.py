@@ -1,21 +1,33 @@
-"""The solver benchmark: ``clear_fast.allocate`` beside the paper's price bisection, as ratios.
+"""The solver benchmark: ``clear_fast.allocate`` beside the paper's price bisection and a sort, as ratios.
 
-For each case (curve form, shared or per-query parameters, number of queries)
-both solvers get the same curves and budget (300 tokens per query, where many
-queries are abandoned); the benchmark reports how many times faster
-clear_fast is, the ratio of the utilities reached, and clear_fast's own
-certified gap. Best-of-``repeats`` wall times on this machine; the ratios are
-what carries over to another one.
+For each case (curve form x shared or per-query parameters) and size n, in
+one process on one machine:
 
-``main`` is what ``clear-fast bench`` runs; ``run_benchmark`` returns the rows
-for other callers (a benchmark script, a notebook).
+* ``clear_fast.allocate(curves, 300 * n)`` (a scarce budget: many queries abandoned);
+* the straightforward NumPy/SciPy implementation a user would write from the
+  paper without this library: bisection on the price, best responses from
+  ``scipy.special.lambertw`` (:mod:`clear_fast.cli.bisection_baseline`);
+* ``numpy.argsort`` of n floats: the sorting floor of any exact O(n log n) method.
+
+Times are medians of ``repeats`` runs; what carries over to another machine
+are the ratios. Optionally (Linux), the peak extra memory of one allocate call,
+measured in a fresh child process from the kernel's own accounting (VmHWM after
+resetting it), so allocations outside Python's tracing count too.
+
+``clear-fast bench`` and ``benchmarks/bench_solver.py`` both run
+:func:`run_benchmark`.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,12 +36,12 @@ from .bisection_baseline import bisection_allocate
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 BUDGET_PER_QUERY = 300
-CASES = (("cumulative", "shared"), ("cumulative", "per-query"), ("surge", "shared"), ("surge", "per-query"))
+CASES = (("surge", "shared"), ("surge", "per-query"), ("cumulative", "shared"), ("cumulative", "per-query"))
 
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One case of the benchmark.
+    """One case of the benchmark (field names as in benchmarks/results/bench_solver.json).
 
     Attributes
     ----------
@@ -37,101 +49,198 @@ class BenchRow:
         ``"surge"`` or ``"cumulative"``.
     parameters : str
         ``"shared"`` (one alpha, beta for all: the paper's case) or ``"per-query"``.
-    queries : int
-    clear_fast_seconds, bisection_seconds : float
-        Best wall time over the repeats.
-    speedup : float
-        ``bisection_seconds / clear_fast_seconds``.
-    utility_ratio : float
-        clear_fast's utility over the bisection's (>= 1 means at least as good).
-    gap_percent : float
-        clear_fast's certified gap to the optimum, in percent of its upper bound.
+    n : int
+        Number of queries.
+    allocate_s, bisection_s, argsort_s : float
+        Median wall times in seconds.
+    allocate_over_argsort : float
+        How many sorts of n floats one allocate costs.
+    bisection_over_allocate : float
+        How many times faster allocate is than the bisection.
+    peak_extra_bytes_per_query : float
+        Peak memory one allocate call adds, per query; NaN when not measured.
+    utility_over_bisection : float
+        allocate's utility over the bisection's (>= 1 means at least as good).
+    certified_gap_percent : float
+        allocate's certified gap to the optimum, in percent of its upper bound.
     """
 
     form: str
     parameters: str
-    queries: int
-    clear_fast_seconds: float
-    bisection_seconds: float
-    speedup: float
-    utility_ratio: float
-    gap_percent: float
+    n: int
+    allocate_s: float
+    bisection_s: float
+    argsort_s: float
+    allocate_over_argsort: float
+    bisection_over_allocate: float
+    peak_extra_bytes_per_query: float
+    utility_over_bisection: float
+    certified_gap_percent: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON (NaN memory becomes None)."""
+        out = asdict(self)
+        if math.isnan(out["peak_extra_bytes_per_query"]):
+            out["peak_extra_bytes_per_query"] = None
+        return out
 
 
-def make_curves(form: str, parameters: str, n: int, seed: int = 0):
-    """Thresholds spread like a mixed stream; asymptote or peak 0.8; widths 100-300 tokens when per query."""
+def make_curves(form: str, parameters: str, n: int, seed: int = 0) -> Any:
+    """Thresholds spread like a mixed stream (lognormal around 400 tokens).
+
+    Shared: one width (200 tokens) and peak (0.8) for all, the paper's case. Per
+    query: widths 100-300 tokens, peaks 0.3-0.9 and value weights 0.5-2, so
+    every query has its own alpha, beta and weight.
+    """
     import clear_fast as cf
 
     rng = np.random.default_rng(seed)
     tau = rng.lognormal(np.log(400.0), 0.8, n)
-    width = np.full(n, 200.0) if parameters == "shared" else rng.uniform(100.0, 300.0, n)
-    return cf.SurgeCurves.from_peak(tau, 0.8, width, form=form)
+    if parameters == "shared":
+        return cf.SurgeCurves.from_peak(tau, 0.8, 200.0, form=form)
+    return cf.SurgeCurves.from_peak(
+        tau, rng.uniform(0.3, 0.9, n), rng.uniform(100.0, 300.0, n), weight=rng.uniform(0.5, 2.0, n), form=form
+    )
 
 
-def _best_time(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    best, result = float("inf"), None
+def median_seconds(call: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls."""
+    times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
-def run_benchmark(sizes: Sequence[int] = DEFAULT_SIZES, repeats: int = 3, progress: Callable[[str], None] | None = None) -> list[BenchRow]:
-    """Time both solvers on every case; see :class:`BenchRow`."""
+_MEMORY_CHILD = """
+import numpy as np
+import clear_fast as cf
+from clear_fast.cli.bench import make_curves
+curves = make_curves({form!r}, {parameters!r}, {n})
+cf.allocate(curves.subset(np.arange(min({n}, 100))), 30000)
+def status(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+before = status('VmRSS')
+open('/proc/self/clear_refs', 'w').write('5')  # reset the high-water mark to the current size
+cf.allocate(curves, {budget})
+print(status('VmHWM') - before)
+"""
+
+
+def memory_is_measurable() -> bool:
+    """Peak memory is read from Linux's /proc; elsewhere it is not measured."""
+    return Path("/proc/self/clear_refs").exists()
+
+
+def peak_extra_bytes(form: str, parameters: str, n: int) -> float:
+    """Peak memory one allocate call adds above its inputs, in a fresh process (Linux)."""
+    code = _MEMORY_CHILD.format(form=form, parameters=parameters, n=n, budget=BUDGET_PER_QUERY * n)
+    package_root = str(Path(__file__).resolve().parents[2])  # the child imports this same clear_fast
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env=_child_environment(package_root),
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def _child_environment(package_root: str) -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def run_benchmark(
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    repeats: int = 5,
+    baseline_repeats: int = 1,
+    *,
+    memory: bool = False,
+    progress: Callable[[BenchRow], None] | None = None,
+) -> list[BenchRow]:
+    """Time allocate, the bisection and argsort on every case; see :class:`BenchRow`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Numbers of queries.
+    repeats, baseline_repeats : int
+        Runs per median for allocate and argsort, and for the (slow) bisection.
+    memory : bool
+        Also measure allocate's peak extra memory in a child process (Linux only).
+    progress : callable, optional
+        Called with each row as soon as it is measured.
+    """
     import clear_fast as cf
 
     rows = []
     for n in sizes:
+        floats = np.random.default_rng(1).random(n)
+        sort_seconds = median_seconds(lambda: np.argsort(floats), repeats)
         for form, parameters in CASES:
-            if progress:
-                progress(f"{form}, {parameters} parameters, {n} queries")
             curves = make_curves(form, parameters, n)
             budget = BUDGET_PER_QUERY * n
-            cf.allocate(curves.subset(np.arange(min(n, 100))), BUDGET_PER_QUERY * min(n, 100))  # warm-up
-            ours_seconds, ours = _best_time(lambda: cf.allocate(curves, budget), repeats)
-            theirs_seconds, (grants, _price) = _best_time(
-                lambda: bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget), repeats
+            cf.allocate(curves.subset(np.arange(min(n, 100))), 30000)  # warm-up
+            ours = cf.allocate(curves, budget)
+            ours_seconds = median_seconds(lambda: cf.allocate(curves, budget), repeats)
+            grants, _ = bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget)
+            baseline_seconds = median_seconds(
+                lambda: bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget), baseline_repeats
             )
-            theirs_utility = float(cf.utility(curves, grants).sum())
-            rows.append(
-                BenchRow(
-                    form=form,
-                    parameters=parameters,
-                    queries=n,
-                    clear_fast_seconds=ours_seconds,
-                    bisection_seconds=theirs_seconds,
-                    speedup=theirs_seconds / ours_seconds,
-                    utility_ratio=ours.utility / theirs_utility if theirs_utility > 0 else float("inf"),
-                    gap_percent=100.0 * ours.gap / ours.upper_bound if ours.upper_bound > 0 else 0.0,
-                )
+            baseline_utility = float(cf.utility(curves, grants).sum())
+            row = BenchRow(
+                form=form,
+                parameters=parameters,
+                n=n,
+                allocate_s=ours_seconds,
+                bisection_s=baseline_seconds,
+                argsort_s=sort_seconds,
+                allocate_over_argsort=ours_seconds / sort_seconds,
+                bisection_over_allocate=baseline_seconds / ours_seconds,
+                peak_extra_bytes_per_query=peak_extra_bytes(form, parameters, n) / n if memory else math.nan,
+                utility_over_bisection=ours.utility / baseline_utility if baseline_utility > 0 else math.inf,
+                certified_gap_percent=100.0 * ours.gap / ours.upper_bound if ours.upper_bound else 0.0,
             )
+            rows.append(row)
+            if progress:
+                progress(row)
     return rows
 
 
-def ratio_table(rows: Sequence[BenchRow]):
-    """The rows as a rich Table: ratios first, times for reference."""
+def ratio_table(rows: Sequence[BenchRow]) -> Any:
+    """The rows as a rich Table: ratios first, median times for reference."""
     from rich import box
     from rich.table import Table
 
     import clear_fast as cf
 
     table = Table(
-        title=f"clear_fast.allocate ({cf.IMPLEMENTATION} kernel) beside the paper's price bisection (numpy + scipy)",
+        title=f"clear_fast.allocate ({cf.IMPLEMENTATION} kernel) beside the paper's price bisection and argsort",
         box=box.SIMPLE_HEAD,
     )
-    for name in ("form", "parameters", "queries", "speedup", "utility ratio", "gap %", "clear_fast ms", "bisection ms"):
+    show_memory = any(not math.isnan(r.peak_extra_bytes_per_query) for r in rows)
+    names = ["form", "parameters", "queries", "bisection/allocate", "allocate/argsort", "utility ratio", "gap %"]
+    names += ["bytes/query"] if show_memory else []
+    names += ["allocate ms", "bisection ms"]
+    for name in names:
         table.add_column(name, justify="left" if name in ("form", "parameters") else "right")
     for r in rows:
-        table.add_row(
-            r.form, r.parameters, f"{r.queries:,}", f"{r.speedup:.1f}x", f"{r.utility_ratio:.5f}",
-            f"{r.gap_percent:.4f}", f"{1e3 * r.clear_fast_seconds:.2f}", f"{1e3 * r.bisection_seconds:.2f}",
-        )
+        cells = [
+            r.form, r.parameters, f"{r.n:,}", f"{r.bisection_over_allocate:.1f}x", f"{r.allocate_over_argsort:.2f}x",
+            f"{r.utility_over_bisection:.5f}", f"{r.certified_gap_percent:.4f}",
+        ]
+        cells += [f"{r.peak_extra_bytes_per_query:.1f}"] if show_memory else []
+        cells += [f"{1e3 * r.allocate_s:.2f}", f"{1e3 * r.bisection_s:.2f}"]
+        table.add_row(*cells)
     return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark with default settings (or ``clear-fast bench`` options) and print the ratios."""
+    """``clear-fast bench`` with these arguments (the entry point a benchmark script can call)."""
     from . import main as cli_main
 
     return cli_main(["bench", *(argv or [])])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,20 @@ def add_parser(subparsers: Any) -> None:
         help="time the solver against the paper's price bisection and print the ratios",
         description=(
             "Time clear_fast.allocate against the paper's price bisection (written with numpy and "
-            "scipy.special.lambertw) on the same curves and budget, and print how many times faster it "
-            "is, the ratio of utilities reached and its certified gap. Needs scipy."
+            "scipy.special.lambertw) and numpy.argsort on the same curves and budget, and print how many "
+            "times faster it is than the bisection, how many sorts it costs, the ratio of utilities "
+            "reached and its certified gap. Needs scipy."
         ),
     )
     parser.add_argument(
         "--sizes", type=comma_separated, default=["1000", "10000", "100000"], metavar="N1,N2",
         help="numbers of queries (default 1000,10000,100000)",
     )
-    parser.add_argument("--repeats", type=positive_int, default=3, metavar="R", help="best of R runs (default 3)")
+    parser.add_argument("--repeats", type=positive_int, default=5, metavar="R", help="median of R runs (default 5)")
+    parser.add_argument(
+        "--baseline-repeats", type=positive_int, default=1, metavar="R", help="median of R bisection runs (default 1)"
+    )
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory per query (Linux)")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     parser.set_defaults(run=run)
 
@@ -41,20 +45,26 @@ def run(args: argparse.Namespace) -> int:
         if not text.isdigit() or int(text) < 1:
             raise CommandError(f"--sizes must be whole numbers of queries >= 1, got {text!r}; e.g. --sizes 1000,10000")
         sizes.append(int(text))
-    if args.json and not Path(args.json).parent.exists():
+    if args.json and not Path(args.json).resolve().parent.exists():
         raise CommandError(f"cannot write {args.json}: its folder does not exist; create it or choose another --json")
     try:
-        import scipy.special  # noqa: F401  (the baseline's Lambert W)
         import rich  # noqa: F401  (the table)
+        import scipy.special  # noqa: F401  (the baseline's Lambert W)
     except ImportError as error:
         raise CommandError(f"the benchmark needs scipy and rich ({error.name} is missing): `pip install scipy rich`") from None
     from rich.console import Console
 
-    from .bench import ratio_table, run_benchmark
+    from .bench import BUDGET_PER_QUERY, memory_is_measurable, ratio_table, run_benchmark
 
+    if args.memory and not memory_is_measurable():
+        raise CommandError("--memory reads Linux's /proc/self/clear_refs, which this system does not have; drop --memory")
     status = Console(file=sys.stderr)
-    rows = run_benchmark(sizes, args.repeats, progress=lambda text: status.print(f"timing {text}", highlight=False))
-    Console(width=None if sys.stdout.isatty() else 120).print(ratio_table(rows))
+    rows = run_benchmark(
+        sizes, args.repeats, args.baseline_repeats, memory=args.memory,
+        progress=lambda row: status.print(f"measured {row.form}, {row.parameters}, {row.n:,} queries", highlight=False),
+    )
+    Console(width=None if sys.stdout.isatty() else 170).print(ratio_table(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n", encoding="utf-8")
+        payload = {"budget_per_query": BUDGET_PER_QUERY, "rows": [row.as_dict() for row in rows]}
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0

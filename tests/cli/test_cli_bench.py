@@ -13,15 +13,19 @@ from clear_fast.cli.bisection_baseline import bisection_allocate
 
 
 def test_bench_prints_and_saves_one_row_per_case(cli, tmp_path):
-    done = cli("bench", "--sizes", "150,400", "--repeats", "1", "--json", str(tmp_path / "bench.json"))
+    done = cli("bench", "--sizes", "150,400", "--repeats", "1", "--memory", "--json", str(tmp_path / "bench.json"))
     assert done.returncode == 0, done.stderr
-    rows = json.loads((tmp_path / "bench.json").read_text())
-    assert [(r["form"], r["parameters"], r["queries"]) for r in rows] == [(f, p, n) for n in (150, 400) for f, p in CASES]
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert saved["budget_per_query"] == 300
+    rows = saved["rows"]
+    assert [(r["form"], r["parameters"], r["n"]) for r in rows] == [(f, p, n) for n in (150, 400) for f, p in CASES]
     for row in rows:
-        assert row["speedup"] == pytest.approx(row["bisection_seconds"] / row["clear_fast_seconds"])
-        assert f"{row['speedup']:.1f}x" in done.stdout
+        assert row["bisection_over_allocate"] == pytest.approx(row["bisection_s"] / row["allocate_s"])
+        assert row["allocate_over_argsort"] == pytest.approx(row["allocate_s"] / row["argsort_s"])
+        assert f"{row['bisection_over_allocate']:.1f}x" in done.stdout
+        assert row["peak_extra_bytes_per_query"] >= 0
         # The exact solver never does worse than bisection by more than its certified gap.
-        assert row["utility_ratio"] >= 1 - row["gap_percent"] / 100 - 1e-9
+        assert row["utility_over_bisection"] >= 1 - row["certified_gap_percent"] / 100 - 1e-9
 
 
 @pytest.mark.parametrize("form,parameters", CASES)
