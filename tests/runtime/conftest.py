@@ -22,7 +22,7 @@ from clear_fast.runtime import Ledger, RedisLedger
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ledger_clock import FakeClock  # noqa: E402  (helper modules beside this file)
+from ledger_clock import FakeClock  # noqa: E402  (support modules beside this file)
 from redis_server import running_server_port, start_redis_server  # noqa: E402
 
 
