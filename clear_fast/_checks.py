@@ -66,7 +66,8 @@ def as_budget(value: Any, name: str = "budget") -> int:
         raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
     if as_float != int(as_float):
         raise ValueError(f"`{name}` must be a whole number of tokens, got {value!r}")
-    return int(value)
+    # an int stays exact beyond 2**53; anything else was checked whole above
+    return value if isinstance(value, int) else int(as_float)
 
 
 def first_bad_index(mask: NDArray[np.bool_]) -> int:

@@ -208,10 +208,7 @@ class FitResult:
                 n_runs=int(fit["n_runs"]),
                 ks_statistic=_none_to_nan(fit.get("ks_statistic")),
                 ks_pvalue=_none_to_nan(fit.get("ks_pvalue")),
-                calibration=tuple(
-                    CalibrationRow(**{k: (math.inf if v is None else v) for k, v in row.items()})
-                    for row in fit.get("calibration", ())
-                ),
+                calibration=tuple(_calibration_row(row) for row in fit.get("calibration", ())),
                 success_model=data["success"]["model"],
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
                 **arrays,
@@ -262,3 +259,18 @@ def _none_to_nan(value: Any) -> float:
 def _readonly(array: NDArray[Any]) -> NDArray[Any]:
     array.flags.writeable = False
     return array
+
+
+def _calibration_row(row: dict[str, Any]) -> CalibrationRow:
+    """One calibration row from its JSON form (an open-ended cap is stored as null)."""
+
+    def cap(value: Any) -> float:
+        return math.inf if value is None else float(value)
+
+    return CalibrationRow(
+        cap_low=cap(row["cap_low"]),
+        cap_high=cap(row["cap_high"]),
+        runs=int(row["runs"]),
+        observed=float(row["observed"]),
+        predicted=float(row["predicted"]),
+    )
