@@ -458,6 +458,22 @@ def shared_scan(form, tau_sorted, a, beta, budget):
     return best_k, best_x
 
 
+def shared_round(form, tau, a, beta, x, tokens_out, gains_out):
+    """Whole grants ``floor(tau + x)`` (at least ``ceil(tau)``) and the gain of one more token; returns their sum."""
+    total = 0.0
+    for i in range(len(tau)):
+        t = max(float(math.floor(tau[i] + x + 1e-9)), float(math.ceil(tau[i])))
+        tokens_out[i] = t
+        total += t
+        gains_out[i] = _u(form, a, beta, t + 1.0 - tau[i]) - _u(form, a, beta, t - tau[i])
+    return total
+
+
+def shared_value(form, tau, a, beta, tokens):
+    """Summed utility of grants ``tokens`` for queries sharing ``a`` and ``beta``."""
+    return sum(_u(form, a, beta, tokens[i] - tau[i]) for i in range(len(tau)))
+
+
 def _shared_threshold(form, a, beta, lam):
     """Largest tau still funded at price ``lam`` (shared parameters), and the increment ``x``."""
     if form == SURGE:

@@ -623,6 +623,32 @@ def shared_scan(int form, const double[::1] tau_sorted, double a, double beta, d
     return best_k, best_x
 
 
+def shared_round(int form, const double[::1] tau, double a, double beta, double x, double[::1] tokens_out,
+                 double[::1] gains_out):
+    """Whole grants ``floor(tau + x)`` (at least ``ceil(tau)``) and the gain of one more token; returns their sum."""
+    cdef Py_ssize_t i, n = tau.shape[0]
+    cdef double t, total = 0.0
+    with nogil:
+        for i in range(n):
+            t = floor(tau[i] + x + 1e-9)
+            if t < ceil(tau[i]):
+                t = ceil(tau[i])
+            tokens_out[i] = t
+            total += t
+            gains_out[i] = _u(form, a, beta, t + 1.0 - tau[i]) - _u(form, a, beta, t - tau[i])
+    return total
+
+
+def shared_value(int form, const double[::1] tau, double a, double beta, const double[::1] tokens):
+    """Summed utility of grants ``tokens`` for queries sharing ``a`` and ``beta``."""
+    cdef Py_ssize_t i, n = tau.shape[0]
+    cdef double total = 0.0
+    with nogil:
+        for i in range(n):
+            total += _u(form, a, beta, tokens[i] - tau[i])
+    return total
+
+
 cdef void _shared_at(int form, const double[::1] tau_sorted, const double[::1] prefix_tau, double a,
                      double beta, double budget, double lam, double* total, double* value) noexcept nogil:
     """Demand and dual value at price lam for shared parameters (one binary search)."""

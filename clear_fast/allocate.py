@@ -181,7 +181,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         tokens = np.zeros(n, dtype=np.int64)
         price, clearing, bound = float(be.max()), 0, 0.0
     elif shared_path:
-        tokens, price, clearing, bound = _allocate_shared(curves, budget)
+        tokens, price, clearing, bound, achieved = _allocate_shared(curves, budget)
     else:
         be = _breakeven(curves)[0]
         continuous = np.zeros(n)
@@ -195,9 +195,10 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         del order
         tokens = round_grants(curves, continuous, budget)
 
-    values = np.empty(n)
-    kernel.utility(form, curves.tau, curves.scale, curves.beta, tokens.astype(np.float64), values)
-    achieved = float(values.sum())
+    if not shared_path:
+        values = np.empty(n)
+        kernel.utility(form, curves.tau, curves.scale, curves.beta, tokens.astype(np.float64), values)
+        achieved = float(values.sum())
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     return Allocation(
         tokens=tokens,
@@ -214,28 +215,44 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     )
 
 
-def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64], float, int, float]:
+def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64], float, int, float, float]:
     """The exact sort-and-scan solution when every query shares its parameters.
 
-    Only the ``k`` funded queries (the easiest, a prefix of the sorted
-    thresholds) are rounded, in sorted order, then scattered back.
+    The funded queries are the ``k`` easiest, so only the sorted threshold
+    values are needed (sorting values is cheaper than sorting indices); the
+    funded set is then read off by comparing with the ``k``-th threshold, and
+    only those ``k`` grants are rounded.
     """
     form = curves.form_code
     a, beta = float(curves.scale[0]), float(curves.beta[0])
-    order = np.argsort(curves.tau, kind="stable")
-    tau_sorted = np.ascontiguousarray(curves.tau[order])
+    tau_sorted = np.sort(curves.tau)
     k, x = kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
     prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
     price, bound = kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
     del prefix
-    funded = order[:k]
-    # the funded rows in sorted order; every parameter but tau is one shared value
-    rows = SurgeCurves._trusted(
-        form=curves.form, tau=tau_sorted[:k], alpha=np.full(k, curves.alpha[0]), beta=np.full(k, beta),
-        weight=np.full(k, curves.weight[0]), min_tokens=np.zeros(k), max_tokens=np.full(k, np.inf),
-    )
     tokens = np.zeros(len(curves), dtype=np.int64)
-    # tau + x with a fractional tau can sit below ceil(tau): round_grants raises those first
-    tokens[funded] = round_grants(rows, tau_sorted[:k] + x, budget, below_lower=True)
-    clearing = 0 if price == 0.0 else 1
-    return tokens, float(price), clearing, float(bound)
+    if k == 0:
+        return tokens, float(price), 0 if price == 0.0 else 1, float(bound), 0.0
+    kth = tau_sorted[k - 1]
+    del tau_sorted
+    funded = np.flatnonzero(curves.tau < kth)
+    ties = np.flatnonzero(curves.tau == kth)[: k - funded.shape[0]]  # equal thresholds: identical queries
+    funded = np.concatenate((funded, ties))
+    tau = curves.tau[funded]
+    grants = np.empty(k)
+    gains = np.empty(k)
+    spent = kernel.shared_round(form, tau, a, beta, x, grants, gains)
+    if spent > budget:  # raising grants to ceil(tau) overspent: the general rounding takes tokens back
+        rows = SurgeCurves._trusted(
+            form=curves.form, tau=tau, alpha=np.full(k, curves.alpha[0]), beta=np.full(k, beta),
+            weight=np.full(k, curves.weight[0]), min_tokens=np.zeros(k), max_tokens=np.full(k, np.inf),
+        )
+        grants = round_grants(rows, tau + x, budget, below_lower=True).astype(np.float64)
+    else:  # the tokens flooring freed go to the largest gains, one each
+        leftover = min(budget - int(spent), k)
+        if leftover > 0:
+            best = np.argpartition(-gains, leftover - 1)[:leftover]
+            grants[best[gains[best] > 0]] += 1
+    tokens[funded] = grants
+    values = kernel.shared_value(form, tau, a, beta, grants)
+    return tokens, float(price), 0 if price == 0.0 else 1, float(bound), float(values)
