@@ -1,72 +1,16 @@
-"""Runs the real ``clear-fast`` command in a subprocess, against the in-tree package."""
+"""Fixtures of the command-line tests (the helpers live in cli_helpers.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_cli(
-    *args: str,
-    stdin: str | None = None,
-    cwd: Path | None = None,
-    timeout: float = 300,
-    path_first: Path | None = None,
-) -> subprocess.CompletedProcess:
-    """``python -m clear_fast.cli ARGS`` with this checkout first on the path; text in, text out.
-
-    ``path_first`` goes before everything else on the path (to shadow a module).
-    """
-    env = dict(os.environ)
-    front = [str(path_first)] if path_first else []
-    env["PYTHONPATH"] = os.pathsep.join([*front, str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return subprocess.run(
-        [sys.executable, "-m", "clear_fast.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-    )
+from cli_helpers import run_cli, write_rollout_log
 
 
 @pytest.fixture
 def cli():
-    """The :func:`run_cli` function, as a fixture."""
+    """The :func:`cli_helpers.run_cli` function, as a fixture."""
     return run_cli
-
-
-def write_rollout_log(path: Path, n: int = 40, caps=(200, 400, 800, 1600), seed: int = 0) -> None:
-    """A log of runs of the simulated reasoning model (known curves) as JSON Lines: one row per run."""
-    import json
-
-    import numpy as np
-
-    import clear_fast as cf
-    from clear_fast.workloads import SimulatedReasoner
-
-    rng = np.random.default_rng(seed)
-    curves = cf.SurgeCurves.from_peak(rng.uniform(100, 600, n), 0.8, 150.0, form="cumulative")
-    with path.open("w") as stream:
-        for k, cap in enumerate(caps):
-            model = SimulatedReasoner(curves, seed=seed * 100 + k)  # an independent draw per round of runs
-            for i in range(n):
-                answer = model.answer(i, cap)
-                record = {
-                    "query_id": f"q{i}",
-                    "cap": cap,
-                    "tokens_used": answer.tokens_used,
-                    "finish_reason": answer.finish_reason,
-                    "correct": answer.correct,
-                }
-                stream.write(json.dumps(record) + "\n")
 
 
 @pytest.fixture(scope="session")

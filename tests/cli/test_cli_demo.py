@@ -23,7 +23,7 @@ COLOURS = {"CLEAR": "#d62728", "Uniform": "#1f77b4", "Proportional": "#2ca02c", 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from conftest import run_cli
+    from cli_helpers import run_cli
 
     out = tmp_path_factory.mktemp("demo") / "report"
     done = run_cli("demo", "--size", str(SIZE), "--seed", str(SEED), "--budgets", ",".join(map(str, BUDGETS)), "--out", str(out))

@@ -7,7 +7,7 @@ import tomllib
 
 import clear_fast
 from clear_fast.cli import main
-from conftest import REPO
+from cli_helpers import REPO
 
 
 def test_pyproject_script_points_at_main():

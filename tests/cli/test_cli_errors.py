@@ -92,7 +92,7 @@ def test_allocate_and_fit_need_only_numpy(cli, tmp_path):
     (tmp_path / "q.csv").write_text("tau,alpha,beta\n100,0.01,0.005\n")
     done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "500", path_first=shadow)
     assert done.returncode == 0, done.stderr
-    from conftest import write_rollout_log
+    from cli_helpers import write_rollout_log
 
     write_rollout_log(tmp_path / "logs.jsonl", n=10)
     fitted = cli("fit", str(tmp_path / "logs.jsonl"), "--out", str(tmp_path / "m.json"), path_first=shadow)

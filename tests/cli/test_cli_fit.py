@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from clear_fast.fit import fit_rollouts, load_profile
-from conftest import write_rollout_log
+from cli_helpers import write_rollout_log
 
 
 def test_profile_equals_the_library_fit_of_the_same_log(cli, tmp_path):
