@@ -109,11 +109,12 @@ cdef inline double _wm1(double z) noexcept nogil:
         return _branch_series(-sqrt(q))
     if q < 0.5:
         w = _branch_series(-sqrt(q))
-    else:
-        l1 = log(-z)
-        l2 = log(-l1)
-        w = l1 - l2 + l2 / l1
-    return _halley(w, z)
+        return _halley(w, z)
+    # away from the branch point the asymptotic guess is within 12%, and two Fritsch steps (fourth
+    # order, one log each) reach full double precision
+    l1 = log(-z)
+    l2 = log(-l1)
+    return _fritsch(_fritsch(l1 - l2 + l2 / l1, z), z)
 
 
 def lambert_w(const double[::1] z, int branch, double[::1] out):
@@ -304,6 +305,9 @@ def unit_gains(int form, const double[::1] tau, const double[::1] scale, const d
 # that order then streams through memory instead of jumping around the caller's arrays.
 # ---------------------------------------------------------------------------------------------
 
+# a relative price step below which one Newton step is exact (see clear_price)
+cdef double NEAR = 1e-4
+
 cdef enum:
     TAU = 0
     SCALE = 1
@@ -490,7 +494,7 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
     cdef Py_ssize_t n = tau.shape[0], m = order.shape[0], i, k, c_lo, c_hi, lo_j, hi_j, mid, j, p
     cdef Py_ssize_t stride, samples
     cdef double s, lam, lo, hi, s_p, b_q, s_q, f_p, slope_p, value_p, surplus_p, bound, tolerance
-    cdef double lam_out, lam_in, total, slope, value_out, value_in, floor_in, surplus, top, marginal_max
+    cdef double lam_out, lam_in, slope, value_out, value_in, surplus
     cdef int kind = -1, found
     cdef double[:, ::1] q
     cdef double[:, ::1] sample_rows
@@ -508,9 +512,8 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             q[k, BETA] = beta[i]
             _bounds(tau[i], min_tokens[i], max_tokens[i], &q[k, LOWER], &q[k, UPPER])
             q[k, BE] = be[i]
-        total = _prefix_eval(form, q, m, 0.0, &slope, &value_out, &surplus)
-        if total <= budget:
-            _fill(form, q, order, m, 0.0, tokens_out)
+        if _prefix_demand(form, q, m, 0.0, &slope) <= budget:
+            surplus = _fill(form, q, order, m, 0.0, tokens_out)
             kind = AMPLE
     if kind == AMPLE:
         return AMPLE, 0.0, -1, surplus
@@ -556,40 +559,66 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             s_p = q[p, BE]
             b_q = _row_response(form, q, p, s_p, &s_q)
             f_p = _prefix_eval(form, q, p, s_p, &slope_p, &value_p, &surplus_p)
+            # With many queries the budget sits within a few tokens of F_p or G_p, so the price moves by
+            # a relative 1e-6 or so: one Newton step from s_p is then exact to far below a token, and the
+            # utilities follow to first order from the optimality condition u'(b) = price. Small or
+            # far-off cases take the exact passes.
             if budget >= f_p + b_q:  # continuous with the first j funded, between s_j and s_p
-                lam = _solve_prefix(form, q, j, budget, q[j, BE] if j < m else 0.0, s_p, s_p, f_p + b_q,
-                                    slope_p + s_q)
+                lam = s_p + (budget - f_p - b_q) / (slope_p + s_q) if slope_p + s_q < 0.0 else -1.0
+                if not (lam > s_p * (1.0 - NEAR) and lam > (q[j, BE] if j < m else 0.0)):
+                    lam = _solve_prefix(form, q, j, budget, q[j, BE] if j < m else 0.0, s_p, s_p, f_p + b_q,
+                                        slope_p + s_q)
                 bound = lam * budget + _fill(form, q, order, j, lam, tokens_out)
                 kind = CONTINUOUS
             else:
                 # a jump at s_p: leave query p out (the others take its tokens), or fund it at a higher price
                 bound = s_p * budget + surplus_p
-                lam_out = _solve_prefix(form, q, p, budget, 0.0, s_p, s_p, f_p, slope_p)
-                total = _prefix_eval(form, q, p, lam_out, &slope, &value_out, &surplus)
-                floor_in = 0.0
-                top = 0.0
-                for k in range(p + 1):
-                    floor_in += q[k, LOWER]
-                    # above the largest marginal utility every response sits at its lower bound
-                    marginal_max = q[k, SCALE] if form == SURGE else q[k, SCALE] / (q[k, BETA] * E)
-                    if marginal_max > top:
-                        top = marginal_max
-                value_in = -1.0
-                if floor_in <= budget:
-                    lam_in = _solve_prefix(form, q, p + 1, budget, s_p, top, s_p, f_p + b_q, slope_p + s_q)
-                    total = _prefix_eval(form, q, p + 1, lam_in, &slope, &value_in, &surplus)
-                    # a response that jumps to its lower bound can skip over the budget: check feasibility
-                    if total > budget * (1.0 + 1e-12):
-                        value_in = -1.0
-                if value_in > value_out:
-                    _fill(form, q, order, p + 1, lam_in, tokens_out)
-                    kind = JUMP_IN
-                else:
-                    _fill(form, q, order, p, lam_out, tokens_out)
-                    kind = JUMP_OUT
+                lam_out = s_p + (budget - f_p) / slope_p if slope_p < 0.0 else -1.0
+                lam_in = s_p + (budget - f_p - b_q) / (slope_p + s_q) if slope_p + s_q < 0.0 else INFINITY
+                if lam_out > s_p * (1.0 - NEAR) and lam_in < s_p * (1.0 + NEAR):
+                    value_out = value_p + s_p * slope_p * (lam_out - s_p)
+                    value_in = value_p + _u_at(form, q[p, TAU], q[p, SCALE], q[p, BETA], b_q) + s_p * (
+                        slope_p + s_q) * (lam_in - s_p)
+                    if value_in > value_out:
+                        _fill(form, q, order, p + 1, lam_in, tokens_out)
+                        kind = JUMP_IN
+                    else:
+                        _fill(form, q, order, p, lam_out, tokens_out)
+                        kind = JUMP_OUT
+    if kind == -1:  # the jump's options were too far from s_p for one Newton step: solve them exactly
+        with nogil:
+            kind = _resolve_jump(form, q, order, p, budget, s_p, f_p, slope_p, b_q, s_q, tokens_out)
     if kind == CONTINUOUS:
         return kind, lam, -1, bound
     return kind, s_p, p, bound
+
+
+cdef int _resolve_jump(int form, const double[:, ::1] q, const long long[::1] order, Py_ssize_t p, double budget,
+                       double s_p, double f_p, double slope_p, double b_q, double s_q,
+                       double[::1] tokens_out) noexcept nogil:
+    """Compare leaving row p out with funding it at a higher price, each solved exactly; fill the better."""
+    cdef double lam_out, lam_in = 0.0, value_out, value_in = -1.0, total, slope, surplus, floor_in = 0.0
+    cdef double top = 0.0, marginal_max
+    cdef Py_ssize_t k
+    lam_out = _solve_prefix(form, q, p, budget, 0.0, s_p, s_p, f_p, slope_p)
+    _prefix_eval(form, q, p, lam_out, &slope, &value_out, &surplus)
+    for k in range(p + 1):
+        floor_in += q[k, LOWER]
+        # above the largest marginal utility every response sits at its lower bound
+        marginal_max = q[k, SCALE] if form == SURGE else q[k, SCALE] / (q[k, BETA] * E)
+        if marginal_max > top:
+            top = marginal_max
+    if floor_in <= budget:
+        lam_in = _solve_prefix(form, q, p + 1, budget, s_p, top, s_p, f_p + b_q, slope_p + s_q)
+        total = _prefix_eval(form, q, p + 1, lam_in, &slope, &value_in, &surplus)
+        # a response that jumps to its lower bound can skip over the budget: check feasibility
+        if total > budget * (1.0 + 1e-12):
+            value_in = -1.0
+    if value_in > value_out:
+        _fill(form, q, order, p + 1, lam_in, tokens_out)
+        return JUMP_IN
+    _fill(form, q, order, p, lam_out, tokens_out)
+    return JUMP_OUT
 
 
 cdef double[:, ::1] _packed(Py_ssize_t rows):
