@@ -19,8 +19,8 @@ DESCRIPTION = """\
 Run the paper's experiment on the built-in traffic streams: CLEAR against
 Uniform, Proportional, SelfEstimate and Oracle, at budgets from 100 to 1500
 tokens per query, with a simulated reasoning model. CLEAR's caps also run
-through a LangChain chain (prompt | chat model | parser) for a sample of each
-stream (--chain-queries), checked answer by answer against the simulation.
+through a LangChain chain (prompt | chat model | parser), checked answer by
+answer against the simulation (--chain-queries 100 sends a sample: faster).
 Prints a table per stream and writes a report folder: pareto.png,
 accuracy.png (with the paper's numbers dashed), abandonment.png,
 shadow_price.png, results.csv, results.json.
@@ -54,9 +54,10 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--chain-queries",
-        default="100",
+        default="all",
         metavar="N|all",
-        help="queries per stream and budget sent through the LangChain chain with CLEAR's caps (default 100)",
+        help="queries per stream and budget sent through the LangChain chain with CLEAR's caps "
+        "(default all; a number sends each stream's first N)",
     )
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="FOLDER", help=f"report folder (default ./{DEFAULT_OUT})")
     parser.set_defaults(run=run)

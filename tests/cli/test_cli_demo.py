@@ -133,7 +133,7 @@ def test_chain_check_sent_exactly_the_funded_queries_and_agreed(demo):
     done, _, report = demo
     chain = report["experiment"]["chain"]
     assert chain["mismatches"] == 0
-    assert chain["queries_per_budget"] == SIZE  # the sample covers the whole small stream
+    assert chain["queries_per_budget"] == SIZE  # by default every query is offered to the chain
     clear_rows = [r for r in report["rows"] if r["policy"] == "CLEAR"]
     funded = sum(round((1 - r["abandonment"]) * SIZE) for r in clear_rows)
     assert chain["calls"] == funded  # abandoned queries never reach the model
@@ -179,10 +179,12 @@ def test_png_is_a_real_image_with_one_drawn_panel_per_stream(demo, name):
 
 
 def test_odd_number_of_streams_leaves_the_spare_cell_blank(cli, tmp_path):
-    done = cli("demo", "--size", "30", "--budgets", "200,800", "--streams", "Balanced,MostlyHard,UShaped",
-               "--out", str(tmp_path / "r"))
+    done = cli("demo", "--size", "30", "--budgets", "200,800", "--streams", "balanced,MostlyHard,UShaped",
+               "--chain-queries", "10", "--out", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "r" / "results.json").read_text())
+    chain = report["experiment"]["chain"]
+    assert chain["queries_per_budget"] == 10 and 0 < chain["calls"] <= 10 * 2 * 3 and chain["mismatches"] == 0
     figure = report["figures"]["pareto.png"]
     assert [p["stream"] for p in figure["panels"]] == ["Balanced", "MostlyHard", "UShaped"]
     pixels = mpimg.imread(tmp_path / "r" / "pareto.png")[..., :3]
