@@ -113,6 +113,13 @@ def lambert_wm1_scalar(z: float) -> float:
         l1 = math.log(-z)
         l2 = math.log(-l1)
         w = l1 - l2 + l2 / l1
+        if z > -1e-290:  # e^w would be subnormal: Newton on log(-w) + w = log(-z) instead
+            for _ in range(20):
+                step = (math.log(-w) + w - l1) / (1.0 + 1.0 / w)
+                w -= step
+                if abs(step) <= 1e-15 * abs(w):
+                    break
+            return w
     return _halley(w, z)
 
 
@@ -314,7 +321,7 @@ def _solve_prefix(form, tau, scale, beta, lower, upper, order, count, budget, lo
     return hi
 
 
-def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budget, tokens_out):
+def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budget, tokens_out, lo_hint=0.0, hi_hint=0.0):
     """Clear the market: the price, who is funded and their (continuous) grants.
 
     ``order`` lists the fundable queries by decreasing break-even price.
@@ -332,6 +339,12 @@ def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budge
     (a jump: query j is marginal) or in ``[G_{j-1}, F_j)`` (a continuous
     clearing with the first j funded). The first j with ``F_j > budget`` is
     found by bisection over positions.
+
+    A price bracket ``lo_hint < hi_hint`` narrows the positions to those whose
+    break-even price lies inside it; ``order`` then need only list the queries
+    above a point below ``lo_hint`` (those above ``hi_hint`` in any order). If
+    demand is not above the budget at ``lo_hint`` and within it at ``hi_hint``
+    the bracket is wrong: kind -1 is returned and nothing is allocated.
     """
     n = len(tau)
     m = len(order)
@@ -347,16 +360,27 @@ def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budge
     def bound_at(lam):
         return dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget)
 
+    def count_above(lam):
+        return sum(1 for k in range(m) if be[order[k]] > lam)
+
     if m == 0:
         return CLEAR_AMPLE, 0.0, -1, 0.0
-    total_at_zero = f_at(m)
-    if total_at_zero <= budget:
-        for k in range(m):
-            i = order[k]
-            tokens_out[i] = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], 0.0)
-        return CLEAR_AMPLE, 0.0, -1, bound_at(0.0)
-
-    lo_j, hi_j = 1, m  # smallest j with F_j > budget (F_0 = 0 <= budget, F_m > budget)
+    if hi_hint > lo_hint > 0.0:
+        c_lo, c_hi = count_above(lo_hint), count_above(hi_hint)
+        demand_lo = _prefix_demand(form, tau, scale, beta, lower, upper, order, c_lo, lo_hint)[0]
+        demand_hi = _prefix_demand(form, tau, scale, beta, lower, upper, order, c_hi, hi_hint)[0]
+        if demand_lo <= budget or demand_hi > budget or c_lo >= m:
+            return -1, 0.0, -1, 0.0
+        # F_{c_hi - 1} <= demand at hi_hint <= budget < demand at lo_hint <= F_{c_lo}
+        lo_j, hi_j = max(c_hi, 1), c_lo
+    else:
+        total_at_zero = f_at(m)
+        if total_at_zero <= budget:
+            for k in range(m):
+                i = order[k]
+                tokens_out[i] = _response(form, tau[i], scale[i], beta[i], lower[i], upper[i], 0.0)
+            return CLEAR_AMPLE, 0.0, -1, bound_at(0.0)
+        lo_j, hi_j = 1, m  # smallest j with F_j > budget (F_0 = 0 <= budget, F_m > budget)
     while lo_j < hi_j:
         mid = (lo_j + hi_j) // 2
         if f_at(mid) > budget:

@@ -35,6 +35,8 @@ def clear_price(
     order: _I64,
     budget: float,
     tokens_out: _F64,
+    lo_hint: float = ...,
+    hi_hint: float = ...,
 ) -> tuple[int, float, int, float]: ...
 def unit_gains(
     form: int, tau: _F64, scale: _F64, beta: _F64, max_tokens: _F64, tokens: _F64, out: _F64

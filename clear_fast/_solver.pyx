@@ -114,7 +114,21 @@ cdef inline double _wm1(double z) noexcept nogil:
     # order, one log each) reach full double precision
     l1 = log(-z)
     l2 = log(-l1)
+    if z > -1e-290:  # (sub)normal underflow territory: solve log(-w) + w = log(-z) instead
+        return _wm1_logs(l1 - l2 + l2 / l1, l1)
     return _fritsch(_fritsch(l1 - l2 + l2 / l1, z), z)
+
+
+cdef inline double _wm1_logs(double w, double log_minus_z) noexcept nogil:
+    """W_{-1} for tiny |z| by Newton on log(-w) + w = log(-z), which never forms e^w."""
+    cdef double step
+    cdef int k
+    for k in range(20):
+        step = (log(-w) + w - log_minus_z) / (1.0 + 1.0 / w)
+        w -= step
+        if fabs(step) <= 1e-15 * fabs(w):
+            break
+    return w
 
 
 def lambert_w(const double[::1] z, int branch, double[::1] out):
@@ -410,7 +424,7 @@ cdef double _solve_prefix(int form, const double[:, ::1] q, Py_ssize_t count, do
 
 
 cdef int _market_search(int form, const double[:, ::1] q, double budget, double tolerance, double guess,
-                        Py_ssize_t window, double* lo, double* hi) noexcept nogil:
+                        Py_ssize_t window, double* lo, double* hi, double f_lo, double f_hi) noexcept nogil:
     """Bracket the price where market demand meets the budget; 1 if met (price in ``hi``), else 0.
 
     Market demand counts the rows whose break-even price is above the price,
@@ -421,9 +435,10 @@ cdef int _market_search(int form, const double[:, ::1] q, double budget, double 
     The bracket keeps demand > budget at ``lo`` and <= budget at ``hi``. Returns
     1 when demand is within ``tolerance`` of the budget, 0 once at most
     ``window`` break-even prices lie inside the bracket (the caller resolves
-    those exactly, position by position).
+    those exactly, position by position). ``f_lo`` and ``f_hi`` are demand minus
+    budget at the ends when known (``inf`` at ``lo`` when not).
     """
-    cdef double f_lo = INFINITY, f_hi = -budget, f, lam = guess, step = 0.05, width_before = INFINITY, s
+    cdef double f, lam = guess, step = 0.05, width_before = INFINITY, s
     cdef Py_ssize_t c_lo, c_hi
     cdef int k, moved = 0  # +1: lo moved last, -1: hi moved last
     for k in range(200):
@@ -481,7 +496,8 @@ cdef double _fill(int form, const double[:, ::1] q, const long long[::1] order, 
 
 def clear_price(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
                 const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be,
-                const long long[::1] order, double budget, double[::1] tokens_out):
+                const long long[::1] order, double budget, double[::1] tokens_out, double lo_hint=0.0,
+                double hi_hint=0.0):
     """Clear the market: ``(kind, price, position, bound)``; writes each query's continuous grant.
 
     Same contract and result as the twin's ``clear_price``, found with fewer
@@ -490,11 +506,18 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
     the bracket, then the twin's bisection over positions inside that window.
     At a jump both options start from the jump's own demand and slope, so one
     Newton step and one checking pass each suffice.
+
+    With a price bracket ``lo_hint < hi_hint`` (from a sample), ``order`` need
+    only hold the queries whose break-even price is above a point somewhat
+    below ``lo_hint``, those above ``hi_hint`` first in any order; the bracket
+    is checked (demand above the budget at ``lo_hint``, within it at
+    ``hi_hint``) and kind -1 is returned when it fails, for the caller to retry
+    with the full order.
     """
     cdef Py_ssize_t n = tau.shape[0], m = order.shape[0], i, k, c_lo, c_hi, lo_j, hi_j, mid, j, p
     cdef Py_ssize_t stride, samples
     cdef double s, lam, lo, hi, s_p, b_q, s_q, f_p, slope_p, value_p, surplus_p, bound, tolerance
-    cdef double lam_out, lam_in, slope, value_out, value_in, surplus
+    cdef double lam_out, lam_in, slope, value_out, value_in, surplus, f_lo, f_hi
     cdef int kind = -1, found
     cdef double[:, ::1] q
     cdef double[:, ::1] sample_rows
@@ -512,31 +535,45 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             q[k, BETA] = beta[i]
             _bounds(tau[i], min_tokens[i], max_tokens[i], &q[k, LOWER], &q[k, UPPER])
             q[k, BE] = be[i]
-        if _prefix_demand(form, q, m, 0.0, &slope) <= budget:
+        if hi_hint > lo_hint > 0.0:
+            lo = lo_hint
+            hi = hi_hint
+            f_lo = _prefix_demand(form, q, _count_above(q, lo), lo, &s) - budget
+            f_hi = _prefix_demand(form, q, _count_above(q, hi), hi, &s) - budget
+            if f_lo <= 0.0 or f_hi > 0.0 or _count_above(q, lo) >= m:
+                kind = -2  # the bracket does not hold the price: the caller retries with every query
+            lam = lo + f_lo * (hi - lo) / (f_lo - f_hi)
+        elif _prefix_demand(form, q, m, 0.0, &slope) <= budget:
             surplus = _fill(form, q, order, m, 0.0, tokens_out)
             kind = AMPLE
     if kind == AMPLE:
         return AMPLE, 0.0, -1, surplus
+    if kind == -2:
+        return -1, 0.0, -1, 0.0
 
-    # a starting price from an evenly spaced sample of the sorted queries (a few thousand rows)
-    stride = m // 4096 if m >= 8192 else 1
-    samples = (m + stride - 1) // stride
-    sample_rows = _packed(samples)
-    with nogil:
-        for k in range(samples):
-            for i in range(FIELDS):
-                sample_rows[k, i] = q[k * stride, i]
-        lo = 0.0
-        hi = q[0, BE]
-        lam = q[m // 2, BE] if q[m // 2, BE] > 0.0 else 0.5 * hi
-        if stride > 1:
-            _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 0,
-                           &lo, &hi)
-            lam = hi
+    if not hi_hint > lo_hint > 0.0:
+        # a starting price from an evenly spaced sample of the sorted queries (a few thousand rows)
+        stride = m // 4096 if m >= 8192 else 1
+        samples = (m + stride - 1) // stride
+        sample_rows = _packed(samples)
+        with nogil:
+            for k in range(samples):
+                for i in range(FIELDS):
+                    sample_rows[k, i] = q[k * stride, i]
             lo = 0.0
             hi = q[0, BE]
+            lam = q[m // 2, BE] if q[m // 2, BE] > 0.0 else 0.5 * hi
+            if stride > 1:
+                _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 0,
+                               &lo, &hi, INFINITY, -budget * samples / m)
+                lam = hi
+                lo = 0.0
+                hi = q[0, BE]
+            f_lo = INFINITY
+            f_hi = -budget
+    with nogil:
         tolerance = 1e-9 * budget
-        found = _market_search(form, q, budget, tolerance, lam, 16, &lo, &hi)
+        found = _market_search(form, q, budget, tolerance, lam, 16, &lo, &hi, f_lo, f_hi)
         if found:
             lam = hi
             bound = lam * budget + _fill(form, q, order, _count_above(q, lam), lam, tokens_out)

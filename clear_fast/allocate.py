@@ -185,12 +185,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     else:
         be = _breakeven(curves)[0]
         continuous = np.zeros(n)
-        order = np.argsort(-be, kind="stable")
-        order = np.ascontiguousarray(order[: int(np.count_nonzero(be > 0))], dtype=np.int64)
-        clearing, price, position, bound = kernel.clear_price(
-            form, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, order,
-            float(budget), continuous,
-        )
+        clearing, price, position, bound, order = _clear_market(curves, be, budget, continuous)
         marginal = int(order[position]) if position >= 0 else -1
         del order
         tokens = round_grants(curves, continuous, budget)
@@ -256,3 +251,46 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     tokens[funded] = grants
     values = kernel.shared_value(form, tau, a, beta, grants)
     return tokens, float(price), 0 if price == 0.0 else 1, float(bound), float(values)
+
+
+#: below this many fundable queries one full sort is cheap enough
+_SAMPLE_FROM = 1 << 16
+_SAMPLE_SIZE = 1 << 14
+#: relative half-width of the price bracket taken around the sample's price
+_BRACKET = 0.03
+
+
+def _clear_market(
+    curves: SurgeCurves, be: NDArray[np.float64], budget: int, continuous: NDArray[np.float64]
+) -> tuple[int, float, int, float, NDArray[np.int64]]:
+    """Run the kernel's market clearing; returns its result and the order it was given.
+
+    With many queries the full sort by break-even price is most of the work, yet
+    only the queries whose break-even price is near the clearing price need an
+    order: those far above are funded, those far below abandoned. A sample
+    (every k-th query, ~16k of them) cleared at the scaled budget gives a price;
+    the kernel then gets the queries above a bracket around it, unordered, and
+    those inside the bracket sorted. If the bracket misses the price (the kernel
+    says so), the full sort is used.
+    """
+    form = curves.form_code
+    arrays = (form, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be)
+    fundable = np.flatnonzero(be > 0)
+    if fundable.shape[0] >= _SAMPLE_FROM:
+        sample = fundable[:: fundable.shape[0] // _SAMPLE_SIZE]
+        sample = np.ascontiguousarray(sample[np.argsort(-be[sample], kind="stable")], dtype=np.int64)
+        scaled = budget * sample.shape[0] / fundable.shape[0]
+        kind, guess, _, _ = kernel.clear_price(*arrays, sample, float(scaled), continuous)
+        if kind != 0 and guess > 0:
+            lo_hint, hi_hint = guess * (1 - _BRACKET), guess * (1 + _BRACKET)
+            above = np.flatnonzero(be > hi_hint)
+            # the sorted part reaches a little below the bracket so the kernel finds its edge
+            near = np.flatnonzero((be > lo_hint * (1 - _BRACKET)) & (be <= hi_hint))
+            near = near[np.argsort(-be[near], kind="stable")]
+            order = np.ascontiguousarray(np.concatenate((above, near)), dtype=np.int64)
+            result = kernel.clear_price(*arrays, order, float(budget), continuous, lo_hint, hi_hint)
+            if result[0] >= 0:
+                return (*result, order)
+    order = np.argsort(-be, kind="stable")
+    order = np.ascontiguousarray(order[: fundable.shape[0]], dtype=np.int64)
+    return (*kernel.clear_price(*arrays, order, float(budget), continuous), order)

@@ -1,0 +1,59 @@
+"""The sampled-bracket path (large inputs) gives exactly what the full sort gives."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import clear_fast as cf
+from core_oracles import random_curves
+
+allocate_module = importlib.import_module("clear_fast.allocate")
+
+
+@pytest.fixture
+def small_threshold(monkeypatch):
+    # take the sampled path from 2,000 fundable queries (normally 65,536), sampling 256 of them
+    monkeypatch.setattr(allocate_module, "_SAMPLE_FROM", 2000)
+    monkeypatch.setattr(allocate_module, "_SAMPLE_SIZE", 256)
+
+
+def full_sort(curves, budget, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(allocate_module, "_SAMPLE_FROM", 10**12)
+        return cf.allocate(curves, budget)
+
+
+@pytest.mark.parametrize("form", ["surge", "cumulative"])
+@pytest.mark.parametrize("per_query", [60, 150, 300, 600])
+def test_sampled_bracket_matches_the_full_sort(form, per_query, small_threshold, monkeypatch):
+    rng = np.random.default_rng(per_query)
+    curves = random_curves(rng, 3000, form=form)
+    budget = per_query * 3000
+    calls = []
+    real = allocate_module.kernel.clear_price
+
+    def spy(*args):
+        calls.append(len(args))
+        return real(*args)
+
+    monkeypatch.setattr(allocate_module.kernel, "clear_price", spy)
+    sampled = cf.allocate(curves, budget)
+    monkeypatch.setattr(allocate_module.kernel, "clear_price", real)
+    reference = full_sort(curves, budget, monkeypatch)
+    np.testing.assert_array_equal(sampled.tokens, reference.tokens)
+    assert sampled.shadow_price == pytest.approx(reference.shadow_price, rel=1e-9)
+    assert sampled.upper_bound == pytest.approx(reference.upper_bound, rel=1e-9)
+    if sampled.clearing != "ample":
+        assert 12 in calls  # the bracketed call (with price hints) was made
+
+
+def test_a_bracket_that_misses_the_price_is_refused():
+    curves = cf.SurgeCurves(np.linspace(10, 500, 200), 0.01, 0.01)
+    be = cf.breakeven_price(curves)
+    order = np.ascontiguousarray(np.argsort(-be), dtype=np.int64)
+    out = np.zeros(200)
+    kernel = allocate_module.kernel
+    args = (0, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, order)
+    # a bracket far above every break-even price: demand is 0 at both ends
+    assert kernel.clear_price(*args, 20_000.0, out, 10 * be.max(), 20 * be.max())[0] == -1
