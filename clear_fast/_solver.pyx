@@ -462,8 +462,8 @@ cdef int _market_search(int form, const double[:, ::1] q, double budget, double 
             moved = -1
         c_lo = _count_above(q, lo[0])
         c_hi = _count_above(q, hi[0])
-        if c_lo - c_hi <= window and c_lo != c_hi:
-            return 0
+        if c_lo - c_hi <= window and c_lo != c_hi or c_lo - c_hi == 1 and hi[0] - lo[0] <= 1e-13 * hi[0]:
+            return 0  # (a lone jump left at float resolution ends the search whatever the window)
         if c_lo == c_hi and hi[0] - lo[0] <= 1e-13 * hi[0]:
             return 1  # no jump inside and the bracket is at float resolution
         if f_lo == INFINITY:
@@ -564,7 +564,7 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             hi = q[0, BE]
             lam = q[m // 2, BE] if q[m // 2, BE] > 0.0 else 0.5 * hi
             if stride > 1:
-                _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 0,
+                _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 1,
                                &lo, &hi, INFINITY, -budget * samples / m)
                 lam = hi
                 lo = 0.0
