@@ -141,7 +141,10 @@ def run(args: argparse.Namespace) -> int:
     # Without a terminal rich would wrap at 80 columns; a log file has room for the whole table.
     console = Console(width=None if sys.stdout.isatty() else 120)
     started = time.perf_counter()
-    result = run_experiment(streams, budgets, size=args.size, seed=args.seed, chain_queries=chain_queries, show_progress=sys.stderr.isatty())
+    result = run_experiment(
+        streams, budgets, size=args.size, seed=args.seed, chain_queries=chain_queries,
+        show_progress=sys.stderr.isatty(),
+    )
     for table in stream_tables(result.rows):
         console.print(table)
     gains = largest_gains(result.rows)
