@@ -321,6 +321,8 @@ def unit_gains(int form, const double[::1] tau, const double[::1] scale, const d
 
 # a relative price step below which one Newton step is exact (see clear_price)
 cdef double NEAR = 1e-4
+# how many break-even prices the market search may leave in its bracket for the position guess
+cdef Py_ssize_t WINDOW = 1 << 16
 
 cdef enum:
     TAU = 0
@@ -424,7 +426,8 @@ cdef double _solve_prefix(int form, const double[:, ::1] q, Py_ssize_t count, do
 
 
 cdef int _market_search(int form, const double[:, ::1] q, double budget, double tolerance, double guess,
-                        Py_ssize_t window, double* lo, double* hi, double f_lo, double f_hi) noexcept nogil:
+                        Py_ssize_t window, double* lo, double* hi, double f_lo, double f_hi,
+                        double* last) noexcept nogil:
     """Bracket the price where market demand meets the budget; 1 if met (price in ``hi``), else 0.
 
     Market demand counts the rows whose break-even price is above the price,
@@ -436,7 +439,8 @@ cdef int _market_search(int form, const double[:, ::1] q, double budget, double 
     1 when demand is within ``tolerance`` of the budget, 0 once at most
     ``window`` break-even prices lie inside the bracket (the caller resolves
     those exactly, position by position). ``f_lo`` and ``f_hi`` are demand minus
-    budget at the ends when known (``inf`` at ``lo`` when not).
+    budget at the ends when known (``inf`` at ``lo`` when not). ``last`` gets the
+    last evaluation: price, demand, its smooth slope and the funded count.
     """
     cdef double f, lam = guess, step = 0.05, width_before = INFINITY, s
     cdef Py_ssize_t c_lo, c_hi
@@ -444,7 +448,11 @@ cdef int _market_search(int form, const double[:, ::1] q, double budget, double 
     for k in range(200):
         if not (lo[0] < lam < hi[0]):
             lam = sqrt(lo[0] * hi[0]) if lo[0] > 0.0 else 0.5 * hi[0]
-        f = _prefix_demand(form, q, _count_above(q, lam), lam, &s) - budget
+        last[3] = _count_above(q, lam)
+        f = _prefix_demand(form, q, <Py_ssize_t>last[3], lam, &s) - budget
+        last[0] = lam
+        last[1] = f + budget
+        last[2] = s
         if fabs(f) <= tolerance:
             hi[0] = lam
             return 1
@@ -494,6 +502,34 @@ cdef double _fill(int form, const double[:, ::1] q, const long long[::1] order, 
     return surplus
 
 
+cdef Py_ssize_t _predict_position(int form, const double[:, ::1] q, double budget, Py_ssize_t lo_j,
+                                  Py_ssize_t hi_j, const double* last) noexcept nogil:
+    """The first position in (lo_j, hi_j] whose F_j seems to exceed the budget, from the last evaluation.
+
+    ``last`` holds a price, the demand of the rows funded there (its first
+    ``c`` rows), and that demand's smooth slope. F_j, the demand of the first j
+    rows at the j-th break-even price, is about that demand moved linearly to
+    the new price, plus the rows from c to j (or minus those from j to c), each
+    at its own break-even price. Only a guess, in O(hi_j - lo_j): the caller
+    checks it exactly.
+    """
+    cdef Py_ssize_t j, k, c = <Py_ssize_t>last[3]
+    cdef double f, s, joined = 0.0
+    # the rows that separate position lo_j from c: joined above c, left below it
+    for k in range(c, lo_j):
+        joined += _row_response(form, q, k, q[k, BE], &s)
+    for k in range(lo_j, c):
+        joined -= _row_response(form, q, k, q[k, BE], &s)
+    for j in range(lo_j + 1, hi_j + 1):
+        if j >= q.shape[0]:
+            return j
+        joined += _row_response(form, q, j - 1, q[j - 1, BE], &s)  # one more row in the prefix
+        f = last[1] + last[2] * (q[j, BE] - last[0]) + joined
+        if f > budget:
+            return j
+    return hi_j
+
+
 def clear_price(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
                 const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be,
                 const long long[::1] order, double budget, double[::1] tokens_out, double lo_hint=0.0,
@@ -518,6 +554,8 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
     cdef Py_ssize_t stride, samples
     cdef double s, lam, lo, hi, s_p, b_q, s_q, f_p, slope_p, value_p, surplus_p, bound, tolerance
     cdef double lam_out, lam_in, slope, value_out, value_in, surplus, f_lo, f_hi
+    cdef double last[4]
+    cdef Py_ssize_t p_known, step
     cdef int kind = -1, found
     cdef double[:, ::1] q
     cdef double[:, ::1] sample_rows
@@ -565,7 +603,7 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             lam = q[m // 2, BE] if q[m // 2, BE] > 0.0 else 0.5 * hi
             if stride > 1:
                 _market_search(form, sample_rows, budget * samples / m, 1e-6 * budget * samples / m, lam, 1,
-                               &lo, &hi, INFINITY, -budget * samples / m)
+                               &lo, &hi, INFINITY, -budget * samples / m, last)
                 lam = hi
                 lo = 0.0
                 hi = q[0, BE]
@@ -573,7 +611,7 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             f_hi = -budget
     with nogil:
         tolerance = 1e-9 * budget
-        found = _market_search(form, q, budget, tolerance, lam, 16, &lo, &hi, f_lo, f_hi)
+        found = _market_search(form, q, budget, tolerance, lam, WINDOW, &lo, &hi, f_lo, f_hi, last)
         if found:
             lam = hi
             bound = lam * budget + _fill(form, q, order, _count_above(q, lam), lam, tokens_out)
@@ -585,6 +623,32 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             c_hi = _count_above(q, hi)
             lo_j = c_hi - 1 if c_hi > 0 else 0
             hi_j = c_lo
+            # guess the position from the last evaluation (demand is nearly linear in price this close),
+            # then check it exactly: usually two passes settle what bisection takes several for
+            j = _predict_position(form, q, budget, lo_j, hi_j, last)
+            f_p = _prefix_eval(form, q, j - 1, q[j - 1, BE], &slope_p, &value_p, &surplus_p)
+            p_known = -1
+            if f_p <= budget:
+                lo_j = j - 1
+                if _f_at(form, q, j) > budget:
+                    hi_j = j
+                    p_known = j - 1
+                else:  # the guess was low: gallop up from it
+                    lo_j = j
+                    step = 2
+                    while lo_j + step < hi_j and _f_at(form, q, lo_j + step) <= budget:
+                        lo_j += step
+                        step *= 2
+                    if lo_j + step < hi_j:
+                        hi_j = lo_j + step
+            else:  # the guess was high: gallop down from it
+                hi_j = j - 1
+                step = 2
+                while hi_j - step > lo_j and _f_at(form, q, hi_j - step) > budget:
+                    hi_j -= step
+                    step *= 2
+                if hi_j - step > lo_j:
+                    lo_j = hi_j - step
             while hi_j - lo_j > 1:
                 mid = (lo_j + hi_j) // 2
                 if _f_at(form, q, mid) > budget:
@@ -595,7 +659,8 @@ def clear_price(int form, const double[::1] tau, const double[::1] scale, const 
             p = j - 1
             s_p = q[p, BE]
             b_q = _row_response(form, q, p, s_p, &s_q)
-            f_p = _prefix_eval(form, q, p, s_p, &slope_p, &value_p, &surplus_p)
+            if p != p_known:
+                f_p = _prefix_eval(form, q, p, s_p, &slope_p, &value_p, &surplus_p)
             # With many queries the budget sits within a few tokens of F_p or G_p, so the price moves by
             # a relative 1e-6 or so: one Newton step from s_p is then exact to far below a token, and the
             # utilities follow to first order from the optimality condition u'(b) = price. Small or
