@@ -418,6 +418,26 @@ def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budge
     return CLEAR_JUMP_OUT, s_p, p, bound_at(s_p)
 
 
+def floor_grants(form, tau, scale, beta, max_tokens, continuous, tokens_out, gains_out):
+    """Round funded grants down; returns ``(spent, utility)`` and each grant's gain from one more token.
+
+    ``gains_out`` is -inf for unfunded queries and for grants at their cap.
+    """
+    spent = value = 0.0
+    for i in range(len(tau)):
+        if continuous[i] > 0.0:
+            t = float(math.floor(continuous[i] + 1e-9))
+            u = _u_at(form, tau[i], scale[i], beta[i], t)
+            tokens_out[i] = t
+            spent += t
+            value += u
+            gains_out[i] = _u_at(form, tau[i], scale[i], beta[i], t + 1.0) - u if t + 1.0 <= max_tokens[i] else -math.inf
+        else:
+            tokens_out[i] = 0.0
+            gains_out[i] = -math.inf
+    return spent, value
+
+
 def unit_gains(form, tau, scale, beta, max_tokens, tokens, out):
     """``out[i] = u_i(tokens[i] + 1) - u_i(tokens[i])`` for funded grants below their cap, else -inf."""
     for i in range(len(tau)):

@@ -69,3 +69,31 @@ def round_grants(
             break
         tokens[ids[_top(gain[ids], min(leftover, ids.shape[0]))]] += 1
     return tokens.astype(np.int64)
+
+
+def round_market_grants(
+    curves: SurgeCurves, continuous: NDArray[np.float64], budget: int
+) -> tuple[NDArray[np.int64], float]:
+    """``round_grants`` for the kernel's market grants (within their bounds), with their total utility.
+
+    One kernel pass floors the grants and prices one more token for each; the
+    freed tokens go to the largest gains, and the utility follows from the
+    same numbers without another pass over the curves.
+    """
+    tokens = np.empty(len(curves))
+    gains = np.empty(len(curves))
+    spent, value = kernel.floor_grants(
+        curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, continuous, tokens, gains
+    )
+    leftover = budget - int(spent)
+    if leftover < 0:  # float tolerance overspent: the general rounding takes tokens back
+        grants = round_grants(curves, continuous, budget)
+        values = np.empty(len(curves))
+        kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
+        return grants, float(values.sum())
+    if leftover > 0:
+        best = _top(gains, min(leftover, gains.shape[0]))
+        best = best[gains[best] > 0]  # a token that lowers utility (past a surge's peak) stays unspent
+        tokens[best] += 1
+        value += float(gains[best].sum())
+    return tokens.astype(np.int64), float(value)

@@ -38,6 +38,16 @@ def clear_price(
     lo_hint: float = ...,
     hi_hint: float = ...,
 ) -> tuple[int, float, int, float]: ...
+def floor_grants(
+    form: int,
+    tau: _F64,
+    scale: _F64,
+    beta: _F64,
+    max_tokens: _F64,
+    continuous: _F64,
+    tokens_out: _F64,
+    gains_out: _F64,
+) -> tuple[float, float]: ...
 def unit_gains(
     form: int, tau: _F64, scale: _F64, beta: _F64, max_tokens: _F64, tokens: _F64, out: _F64
 ) -> None: ...

@@ -311,6 +311,33 @@ def unit_gains(int form, const double[::1] tau, const double[::1] scale, const d
                 out[i] = -INFINITY
 
 
+def floor_grants(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
+                 const double[::1] max_tokens, const double[::1] continuous, double[::1] tokens_out,
+                 double[::1] gains_out):
+    """Round funded grants down; returns ``(spent, utility)`` and each grant's gain from one more token.
+
+    ``gains_out`` is -inf for unfunded queries and for grants at their cap.
+    """
+    cdef Py_ssize_t i, n = tau.shape[0]
+    cdef double t, u, spent = 0.0, value = 0.0
+    with nogil:
+        for i in range(n):
+            if continuous[i] > 0.0:
+                t = floor(continuous[i] + 1e-9)  # absorbs the solver's tolerance: 199.9999999999 is 200
+                u = _u_at(form, tau[i], scale[i], beta[i], t)
+                tokens_out[i] = t
+                spent += t
+                value += u
+                if t + 1.0 <= max_tokens[i]:
+                    gains_out[i] = _u_at(form, tau[i], scale[i], beta[i], t + 1.0) - u
+                else:
+                    gains_out[i] = -INFINITY
+            else:
+                tokens_out[i] = 0.0
+                gains_out[i] = -INFINITY
+    return spent, value
+
+
 # ---------------------------------------------------------------------------------------------
 # Market clearing
 #

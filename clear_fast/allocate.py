@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from ._checks import as_budget
 from ._kernel import kernel
-from ._rounding import round_grants
+from ._rounding import round_grants, round_market_grants
 from .curves import SurgeCurves
 from .pricing import _breakeven, _require_curves
 
@@ -188,12 +188,10 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         clearing, price, position, bound, order = _clear_market(curves, be, budget, continuous)
         marginal = int(order[position]) if position >= 0 else -1
         del order
-        tokens = round_grants(curves, continuous, budget)
+        tokens, achieved = round_market_grants(curves, continuous, budget)
 
-    if not shared_path:
-        values = np.empty(n)
-        kernel.utility(form, curves.tau, curves.scale, curves.beta, tokens.astype(np.float64), values)
-        achieved = float(values.sum())
+    if budget == 0:
+        achieved = 0.0
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     return Allocation(
         tokens=tokens,

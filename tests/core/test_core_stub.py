@@ -25,7 +25,8 @@ def test_stub_matches_the_compiled_kernel():
     "name",
     [
         "lambert_w", "utility", "breakeven", "demand", "dual_value", "clear_price",
-        "shared_scan", "shared_dual", "shared_round", "shared_value", "unit_gains", "level_hulls", "level_greedy",
+        "shared_scan", "shared_dual", "shared_round", "shared_value", "unit_gains", "floor_grants", "level_hulls",
+        "level_greedy",
     ],
 )
 def test_the_twin_has_each_entry_point_with_the_same_parameters(name):
