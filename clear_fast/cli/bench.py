@@ -14,8 +14,8 @@ are the ratios. Optionally (Linux), the peak extra memory of one allocate call,
 measured in a fresh child process from the kernel's own accounting (VmHWM after
 resetting it), so allocations outside Python's tracing count too.
 
-``clear-fast bench`` runs :func:`run_benchmark`; it measures what
-``benchmarks/bench_solver.py`` measures, so that script can call it too.
+``clear-fast bench`` and ``benchmarks/bench_solver.py`` (larger sizes, memory
+on) both run :func:`run_benchmark`.
 """
 
 from __future__ import annotations
