@@ -124,7 +124,7 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: float) -> Le
     )
     inc_query, inc_level = inc_query[:count], inc_level[:count]
     inc_cost, inc_gain = inc_cost[:count], inc_gain[:count]
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # slopes beyond float range are inf by design
         slope = np.where(inc_cost > 0, inc_gain / np.where(inc_cost > 0, inc_cost, 1.0), np.inf)
     # ties broken by query then hull position, so a query's increments stay in hull order
     order = np.ascontiguousarray(np.lexsort((np.arange(count), -slope)), dtype=np.int64)
