@@ -157,11 +157,11 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
 
     Notes
     -----
-    General path, O(n log n): break-even prices, one sort, a bisection over
-    positions for the segment of the demand curve that brackets the budget,
-    safeguarded Newton on that segment, and at a demand jump an explicit
-    comparison of funding the marginal query against giving its tokens to the
-    others. Shared ``alpha``, ``beta``, ``weight`` and no bounds (the paper's
+    General path, O(n log n): break-even prices, one sort (with many queries,
+    only of those near the price a sample clears at), regula falsi on market
+    demand, the segment or jump that holds the budget found exactly among the
+    last few positions, and at a jump an explicit comparison of funding the
+    marginal query against giving its tokens to the others. Shared ``alpha``, ``beta``, ``weight`` and no bounds (the paper's
     case): the funded set is the ``k`` easiest queries with a common increment
     above their thresholds, found exactly by one sort and one scan.
     Rounding to whole tokens gives leftovers to the largest marginal gains.
@@ -179,7 +179,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     if budget == 0:
         be = _breakeven(curves)[0]
         tokens = np.zeros(n, dtype=np.int64)
-        price, clearing, bound = float(be.max()), 0, 0.0
+        price, clearing, bound, achieved = float(be.max()), 0, 0.0, 0.0
     elif shared_path:
         tokens, price, clearing, bound, achieved = _allocate_shared(curves, budget)
     else:
@@ -190,8 +190,6 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         del order
         tokens, achieved = round_market_grants(curves, continuous, budget)
 
-    if budget == 0:
-        achieved = 0.0
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     return Allocation(
         tokens=tokens,
