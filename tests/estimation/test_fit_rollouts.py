@@ -13,7 +13,7 @@ import clear_fast as cf
 from clear_fast.fit import FitResult, Rollouts, fit_rollouts, load_profile
 from clear_fast.fit._thresholds import ThresholdLikelihood
 
-from conftest import make_rollouts
+from estimation_data import make_rollouts
 
 
 def test_recovers_shared_parameters_within_stated_tolerances(standard_fit):

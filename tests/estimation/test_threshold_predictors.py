@@ -18,7 +18,7 @@ from clear_fast.estimators import (
 )
 from clear_fast.fit import fit_recall
 
-from conftest import TOPICS, make_texts
+from estimation_data import TOPICS, make_texts
 
 
 class TopicEmbeddings(Embeddings):
