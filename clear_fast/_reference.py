@@ -265,7 +265,7 @@ def demand(form, tau, scale, beta, min_tokens, max_tokens, be, lam, tokens_out):
     return total, slope
 
 
-def dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget):
+def _dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget):
     """``lam * budget + sum_i max(0, max_b u_i(b) - lam b)``: an upper bound on the optimum."""
     lower, upper = _bounds(tau, min_tokens, max_tokens)
     total = lam * budget
@@ -358,7 +358,7 @@ def clear_price(form, tau, scale, beta, min_tokens, max_tokens, be, order, budge
         return _prefix_demand(form, tau, scale, beta, lower, upper, order, j, be[order[j]])[0]
 
     def bound_at(lam):
-        return dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget)
+        return _dual_value(form, tau, scale, beta, min_tokens, max_tokens, be, lam, budget)
 
     def count_above(lam):
         return sum(1 for k in range(m) if be[order[k]] > lam)

@@ -21,9 +21,6 @@ def breakeven(
 def demand(
     form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, be: _F64, lam: float, tokens_out: _F64
 ) -> tuple[float, float]: ...
-def dual_value(
-    form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, be: _F64, lam: float, budget: float
-) -> float: ...
 def clear_price(
     form: int,
     tau: _F64,

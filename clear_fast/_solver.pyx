@@ -281,23 +281,6 @@ def demand(int form, const double[::1] tau, const double[::1] scale, const doubl
     return total, slope
 
 
-def dual_value(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
-               const double[::1] min_tokens, const double[::1] max_tokens, const double[::1] be, double lam,
-               double budget):
-    """``lam * budget + sum_i max(0, max_b u_i(b) - lam b)``: an upper bound on the optimum."""
-    cdef Py_ssize_t i, n = tau.shape[0]
-    cdef double total = lam * budget, b, s, surplus, lower, upper
-    with nogil:
-        for i in range(n):
-            if be[i] > lam:
-                _bounds(tau[i], min_tokens[i], max_tokens[i], &lower, &upper)
-                b = _response(form, tau[i], scale[i], beta[i], lower, upper, lam, &s)
-                surplus = _u_at(form, tau[i], scale[i], beta[i], b) - lam * b
-                if surplus > 0.0:
-                    total += surplus
-    return total
-
-
 def unit_gains(int form, const double[::1] tau, const double[::1] scale, const double[::1] beta,
                const double[::1] max_tokens, const double[::1] tokens, double[::1] out):
     """``out[i] = u_i(tokens[i] + 1) - u_i(tokens[i])`` for funded grants below their cap, else -inf."""

@@ -24,7 +24,7 @@ def test_stub_matches_the_compiled_kernel():
 @pytest.mark.parametrize(
     "name",
     [
-        "lambert_w", "utility", "breakeven", "demand", "dual_value", "clear_price",
+        "lambert_w", "utility", "breakeven", "demand", "clear_price",
         "shared_scan", "shared_dual", "shared_round", "shared_value", "unit_gains", "floor_grants", "level_hulls",
         "level_greedy",
     ],
