@@ -19,21 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-_LOCAL = {"127.0.0.1", "::1", "localhost"}
-
+from clear_fast.testing import refuse_remote_connections
 
 @pytest.fixture(autouse=True)
 def network_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse every connection that is not to this machine."""
-    connect = socket.socket.connect
-
-    def local_only(sock: socket.socket, address: object) -> object:
-        host = address[0] if isinstance(address, tuple) else address
-        if host not in _LOCAL:
-            raise ConnectionRefusedError(f"network is off in these tests: connection to {address!r} refused")
-        return connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", local_only)
+    refuse_remote_connections(monkeypatch)
 
 
 class RecordingEndpoint:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 
 import numpy as np
 import pytest
 from clear_fast import SurgeCurves
+from clear_fast.testing import refuse_remote_connections
 from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
 from recording_reasoner import RecordingReasoner
-
-_LOCAL = {"127.0.0.1", "::1", "localhost"}
-
 
 @pytest.fixture(autouse=True)
 def network_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse every connection that is not to this machine."""
-    connect = socket.socket.connect
-
-    def local_only(sock: socket.socket, address: object) -> object:
-        host = address[0] if isinstance(address, tuple) else address
-        if host not in _LOCAL:
-            raise ConnectionRefusedError(f"network is off in unit tests: connection to {address!r} refused")
-        return connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", local_only)
+    refuse_remote_connections(monkeypatch)
 
 
 @pytest.fixture
