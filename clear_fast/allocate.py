@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import as_budget
+from ._checks import as_budget, require_instance
 from ._kernel import kernel
 from ._rounding import round_grants, round_market_grants
 from .curves import SurgeCurves
-from .pricing import _breakeven, _require_curves
+from .pricing import _breakeven
 
 #: how the market cleared (``Allocation.clearing``)
 CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
@@ -166,7 +166,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     above their thresholds, found exactly by one sort and one scan.
     Rounding to whole tokens gives leftovers to the largest marginal gains.
     """
-    curves = _require_curves(curves)
+    curves = require_instance("curves", curves, SurgeCurves)
     budget = as_budget(budget)
     n = len(curves)
     if n == 0:
