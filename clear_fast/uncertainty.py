@@ -15,7 +15,7 @@ curve is closer to concave and the knapsack's rounding loses less.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -103,6 +103,10 @@ class UncertainAllocation:
     ----------
     tokens : ndarray of int64, shape (n,)
         Grant per query (0 = abandoned); ``sum(tokens) <= budget``.
+    funded, abandoned : ndarray of bool, shape (n,)
+        Queries with a grant, and without one.
+    spent : int
+        Tokens granted in total.
     expected_utility : ndarray of float64, shape (n,)
         Each query's expected utility at its grant.
     total_expected_utility : float
@@ -123,6 +127,10 @@ class UncertainAllocation:
     shadow_price: float
     budget: int
     levels: LevelAllocation
+    spent: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spent", int(self.tokens.sum()))
 
     @property
     def funded(self) -> NDArray[np.bool_]:
@@ -133,11 +141,6 @@ class UncertainAllocation:
     def abandoned(self) -> NDArray[np.bool_]:
         """Queries given nothing."""
         return self.tokens == 0
-
-    @property
-    def spent(self) -> int:
-        """Tokens granted in total."""
-        return int(self.tokens.sum())
 
 
 def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48) -> NDArray[np.int64]:

@@ -17,6 +17,7 @@ utility over each threshold's predictive spread (``clear_fast.uncertainty``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -38,12 +39,12 @@ class Decision:
     ----------
     caps : ndarray of int64, shape (n,)
         Generation cap per query (0 = abandoned).
-    shadow_price : float or None
-        Price per token at which the caps clear, for policies that have one.
+    shadow_price : float
+        Price per token at which the caps clear, for policies that have one; NaN otherwise.
     """
 
     caps: NDArray[np.int64]
-    shadow_price: float | None = None
+    shadow_price: float = math.nan
 
 
 @runtime_checkable

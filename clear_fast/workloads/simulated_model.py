@@ -42,15 +42,16 @@ class SimulatedAnswer:
         True when the model knew the answer and it fitted under the cap.
     tokens_used : int
         ``min(cap, natural_length)``; 0 when the cap is 0 (the query was not run).
-    finish_reason : str
-        ``"stop"`` when the answer ended by itself, ``"length"`` when the cap cut it.
+    finish_reason : str or None
+        ``"stop"`` when the answer ended by itself, ``"length"`` when the cap cut it
+        (typed like a real request's, which has none when no answer came back).
     natural_length : int
         Tokens the answer takes without a cap.
     """
 
     correct: bool
     tokens_used: int
-    finish_reason: str
+    finish_reason: str | None
     natural_length: int
 
 
