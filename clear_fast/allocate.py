@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import as_budget, require_instance
+from ._grant_views import GrantViews
 from ._kernel import kernel
 from ._rounding import round_grants, round_market_grants
 from .curves import SurgeCurves
@@ -23,7 +24,7 @@ CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3:
 
 
 @dataclass(frozen=True, eq=False)
-class Allocation:
+class Allocation(GrantViews):
     """The answer of :func:`allocate`.
 
     Attributes
@@ -67,9 +68,6 @@ class Allocation:
     _curves: SurgeCurves | None = field(default=None, repr=False)
     _breakeven: NDArray[np.float64] | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "spent", int(self.tokens.sum()))
-
     @property
     def breakeven(self) -> NDArray[np.float64]:
         """Each query's break-even price (computed on first use where the solve did not need it)."""
@@ -78,16 +76,6 @@ class Allocation:
             object.__setattr__(self, "_breakeven", be)
         assert self._breakeven is not None
         return self._breakeven
-
-    @property
-    def funded(self) -> NDArray[np.bool_]:
-        """Queries that get tokens."""
-        return self.tokens > 0
-
-    @property
-    def abandoned(self) -> NDArray[np.bool_]:
-        """Queries that get no tokens."""
-        return self.tokens == 0
 
     def __len__(self) -> int:
         return int(self.tokens.shape[0])

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_budget, as_float_array, as_integer_at_least, require_instance
+from ._grant_views import GrantViews
 from .curves import SurgeCurves
 from .levels import LevelAllocation, allocate_levels
 
@@ -96,7 +97,7 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
 
 
 @dataclass(frozen=True, eq=False)
-class UncertainAllocation:
+class UncertainAllocation(GrantViews):
     """The answer of :func:`allocate_uncertain`.
 
     Attributes
@@ -128,19 +129,6 @@ class UncertainAllocation:
     budget: int
     levels: LevelAllocation
     spent: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "spent", int(self.tokens.sum()))
-
-    @property
-    def funded(self) -> NDArray[np.bool_]:
-        """Queries given a grant."""
-        return self.tokens > 0
-
-    @property
-    def abandoned(self) -> NDArray[np.bool_]:
-        """Queries given nothing."""
-        return self.tokens == 0
 
 
 def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48) -> NDArray[np.int64]:
