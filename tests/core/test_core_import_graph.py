@@ -42,19 +42,46 @@ def _ancestors(module: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
+def _cython_imports(text: str) -> str:
+    """The import statements of Cython source as Python, a cimport counted as an import."""
+    statements, lines = [], iter(text.splitlines())
+    for line in lines:
+        if not re.match(r"\s*(from\s+\S+\s+c?import\s|c?import\s)", line):
+            continue
+        statement = line.strip()
+        while statement.count("(") > statement.count(")"):  # a parenthesised list over several lines
+            statement += " " + next(lines, ")").strip()
+        statements.append(re.sub(r"\bcimport\b", "import", statement))
+    return "\n".join(statements)
+
+
+def _import_module_call(node: ast.AST) -> ast.Import | ast.ImportFrom | None:
+    """``importlib.import_module("name")`` with a literal name, as the import statement it amounts to."""
+    if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+        return None
+    called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    name = node.args[0].value
+    if called != "import_module" or not isinstance(name, str):
+        return None
+    stripped = name.lstrip(".")
+    level = len(name) - len(stripped)
+    if level == 0:
+        return ast.Import(names=[ast.alias(name=name)])
+    return ast.ImportFrom(module=stripped or None, names=[ast.alias(name="*")], level=level)
+
+
 def import_statements(path: Path) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement in a module, at any depth (functions, ``if TYPE_CHECKING:``, ...)."""
+    """Every import in a module, at any depth (functions, ``if TYPE_CHECKING:``, literal ``import_module``)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".pyx":
-        # Cython is not Python: read its import lines alone, a cimport counted as an import
-        lines = [
-            re.sub(r"\bcimport\b", "import", line.strip())
-            for line in text.splitlines()
-            if re.match(r"\s*(from\s+\S+\s+c?import\s|c?import\s)", line)
-        ]
-        text = "\n".join(lines)
-    tree = ast.parse(text, filename=str(path))
-    return [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        text = _cython_imports(text)
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in ast.walk(ast.parse(text, filename=str(path))):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif (call := _import_module_call(node)) is not None:
+            found.append(call)
+    return found
 
 
 def imported_modules(module: str, path: Path, known: set[str]) -> set[str]:
@@ -224,10 +251,31 @@ def test_a_cython_module_counts_its_imports_and_cimports(tmp_path: Path) -> None
     path = tmp_path / "_solver.pyx"
     path.write_text(
         "from libc.math cimport exp\ncimport numpy as cnp\nfrom clear_fast._lambert cimport w0\n"
+        "from clear_fast._curve cimport (\n    surge,\n    cumulative,\n)\n"
         "cdef double f(double x):\n    return exp(x)\nfrom . import curves\n"
     )
-    known = {"clear_fast", "clear_fast._lambert", "clear_fast.curves"}
-    assert imported_modules("clear_fast._solver", path, known) == {"clear_fast._lambert", "clear_fast.curves"}
+    known = {"clear_fast", "clear_fast._lambert", "clear_fast._curve", "clear_fast.curves"}
+    assert imported_modules("clear_fast._solver", path, known) == {
+        "clear_fast._lambert",
+        "clear_fast._curve",
+        "clear_fast.curves",
+    }
+
+
+def test_a_literal_import_module_call_counts(tmp_path: Path) -> None:
+    path = tmp_path / "__init__.py"
+    path.write_text(
+        "import importlib\n"
+        "def __getattr__(name):\n"
+        "    demo = importlib.import_module('.experiments.demo', __name__)\n"
+        "    return importlib.import_module('clear_fast.curves')\n"
+    )
+    known = {"clear_fast", "clear_fast.curves", "clear_fast.experiments", "clear_fast.experiments.demo"}
+    assert imported_modules("clear_fast", path, known) == {
+        "clear_fast.curves",
+        "clear_fast.experiments",
+        "clear_fast.experiments.demo",
+    }
 
 
 def test_the_package_graph_sees_every_module() -> None:
