@@ -18,7 +18,9 @@ import re
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import clear_fast
 
@@ -129,13 +131,13 @@ def test_the_result_types_are_found() -> None:
 
 @dataclasses.dataclass(frozen=True)
 class _Batch:
-    tokens: NDArray[np.int64]  # noqa: F821 - read as text only
+    tokens: NDArray[np.int64]
     budget: int
     price: float
 
     @property
-    def funded(self) -> NDArray[np.bool_]:  # noqa: F821
-        return self.tokens > 0  # type: ignore[operator]
+    def funded(self) -> NDArray[np.bool_]:
+        return self.tokens > 0
 
 
 @dataclasses.dataclass(frozen=True)
