@@ -138,6 +138,9 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
         order, inc_query, inc_level, inc_cost, inc_gain, float(total), level, chosen_cost
     )
     bound = max(bound, value)
-    # rounding each cost down keeps the whole-token caps within what the budget was checked against
-    tokens = np.floor(chosen_cost).astype(np.int64)
+    # read each chosen cost from the table (the kernel sums hull increments, which can round);
+    # rounding it down keeps the whole-token caps within what the budget was checked against
+    funded = np.flatnonzero(level >= 0)
+    tokens = np.zeros(n, dtype=np.int64)
+    tokens[funded] = np.floor(cost[funded, level[funded]])
     return LevelAllocation(level, tokens, float(value), float(bound), float(bound - value), float(price), total)
