@@ -236,46 +236,45 @@ def test_imports_resolve_to_the_modules_they_run(tmp_path: Path, source: str, ex
     assert imported_modules("clear_fast.allocate", path, known) == expected
 
 
-def test_relative_imports_in_a_subpackage_start_from_it(tmp_path: Path) -> None:
-    path = tmp_path / "result.py"
-    path.write_text("from . import _normal\nfrom .. import curves\nfrom ..runtime import Ledger\n")
-    known = {"clear_fast", "clear_fast.curves", "clear_fast.fit", "clear_fast.fit._normal", "clear_fast.runtime"}
-    assert imported_modules("clear_fast.fit.result", path, known) == {
-        "clear_fast.fit._normal",
-        "clear_fast.curves",
-        "clear_fast.runtime",
-    }
-
-
-def test_a_cython_module_counts_its_imports_and_cimports(tmp_path: Path) -> None:
-    path = tmp_path / "_solver.pyx"
-    path.write_text(
-        "from libc.math cimport exp\ncimport numpy as cnp\nfrom clear_fast._lambert cimport w0\n"
-        "from clear_fast._curve cimport (\n    surge,\n    cumulative,\n)\n"
-        "cdef double f(double x):\n    return exp(x)\nfrom . import curves\n"
-    )
-    known = {"clear_fast", "clear_fast._lambert", "clear_fast._curve", "clear_fast.curves"}
-    assert imported_modules("clear_fast._solver", path, known) == {
-        "clear_fast._lambert",
-        "clear_fast._curve",
-        "clear_fast.curves",
-    }
-
-
-def test_a_literal_import_module_call_counts(tmp_path: Path) -> None:
-    path = tmp_path / "__init__.py"
-    path.write_text(
-        "import importlib\n"
-        "def __getattr__(name):\n"
-        "    demo = importlib.import_module('.experiments.demo', __name__)\n"
-        "    return importlib.import_module('clear_fast.curves')\n"
-    )
-    known = {"clear_fast", "clear_fast.curves", "clear_fast.experiments", "clear_fast.experiments.demo"}
-    assert imported_modules("clear_fast", path, known) == {
-        "clear_fast.curves",
-        "clear_fast.experiments",
-        "clear_fast.experiments.demo",
-    }
+@pytest.mark.parametrize(
+    ("file_name", "module", "source", "known", "expected"),
+    [
+        pytest.param(
+            "result.py",
+            "clear_fast.fit.result",
+            "from . import _normal\nfrom .. import curves\nfrom ..runtime import Ledger\n",
+            {"clear_fast", "clear_fast.curves", "clear_fast.fit", "clear_fast.fit._normal", "clear_fast.runtime"},
+            {"clear_fast.fit._normal", "clear_fast.curves", "clear_fast.runtime"},
+            id="relative imports start from the subpackage",
+        ),
+        pytest.param(
+            "_solver.pyx",
+            "clear_fast._solver",
+            "from libc.math cimport exp\ncimport numpy as cnp\nfrom clear_fast._lambert cimport w0\n"
+            "from clear_fast._curve cimport (\n    surge,\n    cumulative,\n)\n"
+            "cdef double f(double x):\n    return exp(x)\nfrom . import curves\n",
+            {"clear_fast", "clear_fast._lambert", "clear_fast._curve", "clear_fast.curves"},
+            {"clear_fast._lambert", "clear_fast._curve", "clear_fast.curves"},
+            id="a Cython module's imports and cimports",
+        ),
+        pytest.param(
+            "__init__.py",
+            "clear_fast",
+            "import importlib\ndef __getattr__(name):\n"
+            "    demo = importlib.import_module('.experiments.demo', __name__)\n"
+            "    return importlib.import_module('clear_fast.curves')\n",
+            {"clear_fast", "clear_fast.curves", "clear_fast.experiments", "clear_fast.experiments.demo"},
+            {"clear_fast.curves", "clear_fast.experiments", "clear_fast.experiments.demo"},
+            id="literal import_module calls",
+        ),
+    ],
+)
+def test_imports_of_packages_cython_and_import_module(
+    tmp_path: Path, file_name: str, module: str, source: str, known: set[str], expected: set[str]
+) -> None:
+    path = tmp_path / file_name
+    path.write_text(source)
+    assert imported_modules(module, path, known) == expected
 
 
 def test_the_package_graph_sees_every_module() -> None:
