@@ -12,25 +12,29 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import as_budget
+from ._checks import as_budget, require_instance
+from ._grant_views import GrantViews
 from ._kernel import kernel
 from ._rounding import round_grants, round_market_grants
 from .curves import SurgeCurves
-from .pricing import _breakeven, _require_curves
+from .pricing import _breakeven
 
 #: how the market cleared (``Allocation.clearing``)
 CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
 
 
 @dataclass(frozen=True, eq=False)
-class Allocation:
+class Allocation(GrantViews):
     """The answer of :func:`allocate`.
 
     Attributes
     ----------
     tokens : ndarray of int64, shape (n,)
         Grant per query; 0 means abandoned (never send it to the model).
-    funded : ndarray of bool, shape (n,)
+    funded, abandoned : ndarray of bool, shape (n,)
+        Queries with a grant, and without one (``tokens > 0`` and ``tokens == 0``).
+    spent : int
+        Tokens granted in total (``<= budget``).
     shadow_price : float
         The price per token that clears the market: the minimiser of the dual
         function. 0 when the budget covers every query's best grant.
@@ -53,7 +57,6 @@ class Allocation:
     """
 
     tokens: NDArray[np.int64]
-    funded: NDArray[np.bool_]
     shadow_price: float
     utility: float
     upper_bound: float
@@ -61,27 +64,18 @@ class Allocation:
     budget: int
     clearing: str
     marginal: int = -1
-    curves: SurgeCurves | None = field(default=None, repr=False)
+    spent: int = field(init=False)
+    _curves: SurgeCurves | None = field(default=None, repr=False)
     _breakeven: NDArray[np.float64] | None = field(default=None, repr=False)
 
     @property
     def breakeven(self) -> NDArray[np.float64]:
         """Each query's break-even price (computed on first use where the solve did not need it)."""
         if self._breakeven is None:
-            be = np.zeros(len(self)) if self.curves is None else _breakeven(self.curves)[0]
+            be = np.zeros(len(self)) if self._curves is None else _breakeven(self._curves)[0]
             object.__setattr__(self, "_breakeven", be)
         assert self._breakeven is not None
         return self._breakeven
-
-    @property
-    def abandoned(self) -> NDArray[np.bool_]:
-        """Queries that get no tokens."""
-        return ~self.funded
-
-    @property
-    def spent(self) -> int:
-        """Tokens granted in total (``<= budget``)."""
-        return int(self.tokens.sum())
 
     def __len__(self) -> int:
         return int(self.tokens.shape[0])
@@ -93,7 +87,7 @@ class Allocation:
             raise IndexError(f"`index` {index} out of range for {n} queries")
         i = index % n
         be, lam = float(self.breakeven[i]), self.shadow_price
-        if self.funded[i]:
+        if self.tokens[i] > 0:
             return (
                 f"query {i}: funded with {int(self.tokens[i])} tokens (break-even price {be:.6g} "
                 f">= shadow price {lam:.6g})"
@@ -121,7 +115,6 @@ class Allocation:
 def _empty(budget: int) -> Allocation:
     return Allocation(
         tokens=np.zeros(0, dtype=np.int64),
-        funded=np.zeros(0, dtype=bool),
         shadow_price=0.0,
         utility=0.0,
         upper_bound=0.0,
@@ -166,7 +159,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     above their thresholds, found exactly by one sort and one scan.
     Rounding to whole tokens gives leftovers to the largest marginal gains.
     """
-    curves = _require_curves(curves)
+    curves = require_instance("curves", curves, SurgeCurves)
     budget = as_budget(budget)
     n = len(curves)
     if n == 0:
@@ -193,7 +186,6 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     return Allocation(
         tokens=tokens,
-        funded=tokens > 0,
         shadow_price=float(price),
         utility=achieved,
         upper_bound=bound,
@@ -201,7 +193,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         budget=budget,
         clearing=CLEARINGS[clearing],
         marginal=marginal,
-        curves=curves,
+        _curves=curves,
         _breakeven=be,
     )
 

@@ -12,7 +12,7 @@ from ._errors import CommandError
 from ._parser import debug_option, whole_number
 from .query_table import INPUT_FORMATS, QueryTable, read_query_table
 from .result_table import OUTPUT_FORMATS, output_format, write_rows
-from .model_profile import ModelProfile, load_profile
+from .model_profile import ModelProfile, read_model_profile
 from .level_columns import level_names
 
 DESCRIPTION = """\
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace) -> tuple[list[str], list[dict], str]:
     import clear_fast as cf
 
-    profile = load_profile(args.profile) if args.profile else None
+    profile = read_model_profile(args.profile) if args.profile else None
     if not table.has("tau") and profile is None:
         found = ", ".join(table.columns) or "none"
         raise CommandError(
