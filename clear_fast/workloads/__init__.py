@@ -3,12 +3,14 @@
 * :mod:`.pools` - easy, medium and hard threshold distributions from the paper's recall curves.
 * :mod:`.mixes` - the paper's four stream shapes as pool mixes.
 * :mod:`.calibration` - the simulated model's width and per-pool success probabilities.
-* :mod:`.streams` - :class:`Stream` and :func:`make_stream`.
+* :mod:`.streams` - :class:`Stream`, :func:`make_stream`, and :func:`query_from_tag`
+  (reads the ``#<index>`` tag of a stream's text back).
 * :mod:`.simulated_model` - :class:`SimulatedReasoner`, a model that stops at its cap.
 * :mod:`.predictors` - :class:`NoisyThresholdOracle`, threshold predictions with chosen error.
 
-The LangChain chat model over the simulated reasoner lives in :mod:`.chat_model`
-and needs ``langchain-core``; it is not imported here.
+The LangChain chat model over the simulated reasoner lives in the LangChain
+integration (``langchain_clear_fast.simulated_chat_model``): nothing in
+clear_fast imports LangChain.
 """
 
 from .calibration import CALIBRATION, ModelCalibration, derive_calibration, uniform_expected_accuracy
@@ -16,7 +18,7 @@ from .mixes import POOL_NAMES, STREAM_MIXES, STREAM_SHAPES
 from .pools import ThresholdPool, paper_data, threshold_pools
 from .predictors import NoisyThresholdOracle
 from .simulated_model import SimulatedAnswer, SimulatedReasoner
-from .streams import Stream, make_stream, paper_streams, pool_counts
+from .streams import Stream, make_stream, paper_streams, pool_counts, query_from_tag
 
 __all__ = [
     "CALIBRATION",
@@ -34,6 +36,7 @@ __all__ = [
     "paper_data",
     "paper_streams",
     "pool_counts",
+    "query_from_tag",
     "threshold_pools",
     "uniform_expected_accuracy",
 ]
