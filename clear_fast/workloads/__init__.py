@@ -3,8 +3,8 @@
 * :mod:`.pools` - easy, medium and hard threshold distributions from the paper's recall curves.
 * :mod:`.mixes` - the paper's four stream shapes as pool mixes.
 * :mod:`.calibration` - the simulated model's width and per-pool success probabilities.
-* :mod:`.streams` - :class:`Stream`, :func:`make_stream`, and :func:`query_from_tag`
-  (reads the ``#<index>`` tag of a stream's text back).
+* :mod:`.streams` - :class:`Stream` and :func:`make_stream`.
+* :mod:`.query_tag` - :func:`query_from_tag`, the query index a stream's text carries.
 * :mod:`.simulated_model` - :class:`SimulatedReasoner`, a model that stops at its cap.
 * :mod:`.predictors` - :class:`NoisyThresholdOracle`, threshold predictions with chosen error.
 
@@ -17,8 +17,9 @@ from .calibration import CALIBRATION, ModelCalibration, derive_calibration, unif
 from .mixes import POOL_NAMES, STREAM_MIXES, STREAM_SHAPES
 from .pools import ThresholdPool, paper_data, threshold_pools
 from .predictors import NoisyThresholdOracle
+from .query_tag import query_from_tag
 from .simulated_model import SimulatedAnswer, SimulatedReasoner
-from .streams import Stream, make_stream, paper_streams, pool_counts, query_from_tag
+from .streams import Stream, make_stream, paper_streams, pool_counts
 
 __all__ = [
     "CALIBRATION",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -70,26 +69,6 @@ def pool_counts(n: int, shares: Mapping[str, float]) -> dict[str, int]:
     order = np.argsort(-(exact - counts), kind="stable")
     counts[order[: n - int(counts.sum())]] += 1
     return dict(zip(names, counts.tolist()))
-
-
-_QUERY_TAG = re.compile(r"#(\d+)")
-
-
-def query_from_tag(text: str) -> int:
-    """The query index written as ``#<number>`` in ``text`` (the first such tag).
-
-    Every stream text starts with ``Problem #<index>``; a simulated chat model
-    reads the tag back from its prompt to know which query it is answering.
-
-    Raises
-    ------
-    ValueError
-        If ``text`` has no ``#<number>`` tag.
-    """
-    found = _QUERY_TAG.search(text)
-    if found is None:
-        raise ValueError(f"prompt names no query: expected a '#<number>' tag, got {text[:80]!r}")
-    return int(found.group(1))
 
 
 _OPERATIONS = ("add {k}", "subtract {k}", "multiply by {k}", "halve it", "square the last digit", "take the remainder mod {k}")
