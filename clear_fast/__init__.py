@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # the lazily loaded names, spelled out for type checkers and 
         ThresholdPredictor,
         heldout_error,
     )
-    from .evaluation import EvaluationResult, evaluate
+    from .evaluation import EvaluationResult
+    from .evaluation.evaluate import evaluate  # mypy reads `from .evaluation import evaluate` as the submodule
     from .fit import FitResult, Rollouts, ThresholdDistribution, fit_recall, fit_rollouts, load_profile
     from .runtime import (
         BudgetExceeded,

@@ -58,12 +58,8 @@ def test_every_public_name_is_eager_or_lazy_and_resolves_to_its_home_object():
 def test_the_type_checking_imports_list_exactly_the_lazy_names():
     init = ast.parse(Path(clear_fast.__file__).read_text(encoding="utf-8"))
     (block,) = [node for node in init.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"]
-    spelled = {
-        alias.name: f"clear_fast.{node.module}"
-        for node in block.body if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
-    assert spelled == _lazy_table()
+    spelled = [alias.name for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names]
+    assert sorted(spelled) == sorted(_lazy_table())
 
 
 def test_subpackages_are_attributes_and_unknown_names_are_attribute_errors():
