@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
-from packaging_helpers import REPO
+from layout_helpers import REPO
 
 BUILD_FILES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "MANIFEST.in")
 LEFT_BEHIND = ("*.so", "*.pyd", "*.c", "__pycache__", "*.egg-info", "build")

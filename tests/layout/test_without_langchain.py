@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from packaging_helpers import BLOCK_LANGCHAIN, run_python
+from layout_helpers import BLOCK_LANGCHAIN, run_python
 
 
 def test_the_blocker_really_blocks():

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import clear_fast
-from packaging_helpers import run_python
+from layout_helpers import run_python
 
 MOST_OWN_MODULES = 35
 NOT_AT_IMPORT = ("asyncio", "importlib.resources")
