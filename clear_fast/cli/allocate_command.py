@@ -145,7 +145,7 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
 
 def _add_requests(rows: list[dict], provider: str, *, with_levels: bool) -> None:
     """Each row's provider request fields (None for abandoned queries: no request at all)."""
-    from clear_fast.providers import grants_to_requests
+    from clear_fast.calls import grants_to_requests
 
     tokens = np.array([row["tokens"] for row in rows], dtype=np.int64)
     efforts = [row["level"] or None for row in rows] if with_levels and provider == "openai" else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -65,6 +64,8 @@ class ConstantPrior:
         name : {"GSM8K", "MATH500", "AIME_AMC"}
             Benchmarks measured on Qwen2.5-Math-7B (easy, medium, hard maths).
         """
+        from importlib import resources  # here: `import clear_fast` must not load importlib.resources
+
         table = json.loads(resources.files("clear_fast").joinpath("data/paper_curves.json").read_text("utf-8"))
         recall = table["recall_vs_tokens"]
         known = sorted(k for k, v in recall.items() if isinstance(v, dict))

@@ -33,7 +33,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
-from clear_fast.testing import count_tokens
+from support.local_model import count_tokens
 
 pytestmark = pytest.mark.live_model
 
