@@ -73,3 +73,83 @@ def as_budget(value: Any, name: str = "budget") -> int:
 def first_bad_index(mask: NDArray[np.bool_]) -> int:
     """Index of the first True in ``mask`` (callers check ``mask.any()`` first)."""
     return int(np.argmax(mask))
+
+
+# -- runtime scalars: durations, counts, ids -------------------------------------------------------
+# Used by clear_fast.runtime (ledgers, pacer, policies). A bool is an int to Python, but True as a
+# duration or a count is always a mistake: each check refuses it.
+
+
+def _is_real(value: Any) -> bool:
+    """A real number, not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_finite_real(value: Any) -> bool:
+    """A real number (not a bool) that is finite; ints of any size count as finite."""
+    return _is_real(value) and (isinstance(value, numbers.Integral) or bool(np.isfinite(value)))
+
+
+def as_seconds(name: str, value: Any) -> float:
+    """Return a duration as a float: a finite number of seconds > 0."""
+    if not _is_real(value):
+        raise TypeError(f"`{name}` must be a number of seconds, got {value!r:.80}")
+    if not (_is_finite_real(value) and value > 0):
+        raise ValueError(f"`{name}` must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def as_optional_seconds(name: str, value: Any) -> float | None:
+    """Like :func:`as_seconds`, with None accepted (and returned) for "no duration"."""
+    if value is None:
+        return None
+    if not _is_real(value):
+        raise TypeError(f"`{name}` must be a number of seconds or None, got {value!r:.80}")
+    return as_seconds(name, value)
+
+
+def as_positive_number(name: str, value: Any) -> float:
+    """Return a finite real number > 0 as a float; one ValueError for a wrong type or value."""
+    if not (_is_finite_real(value) and value > 0):
+        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def as_nonnegative_number(name: str, value: Any) -> float:
+    """Return a finite real number >= 0 as a float; one ValueError for a wrong type or value."""
+    if not (_is_finite_real(value) and value >= 0):
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def as_integer_at_least(name: str, value: Any, minimum: int) -> int:
+    """Return an integer >= ``minimum`` as an int; one ValueError for a wrong type or value."""
+    if not (_is_real(value) and isinstance(value, numbers.Integral) and int(value) >= minimum):
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_token_count(value: Any, name: str, most: int) -> int:
+    """Return a whole number of tokens in ``[0, most]`` as an int (see :func:`as_budget`)."""
+    # Compare a huge int before as_budget turns it into a float (which overflows past 1e308).
+    too_many = _is_real(value) and isinstance(value, numbers.Integral) and int(value) > most
+    if too_many or as_budget(value, name) > most:
+        raise ValueError(f"`{name}` must be at most {most} tokens, got {value!r:.80}")
+    return as_budget(value, name)
+
+
+def as_text_id(value: Any, name: str = "query_id") -> str:
+    """Return an id as a non-empty string (integers are accepted and turned into their decimal text)."""
+    if isinstance(value, bool) or not isinstance(value, (str, numbers.Integral)):
+        raise TypeError(f"`{name}` must be a string or an integer, got {value!r:.80}")
+    text = str(value)
+    if not text:
+        raise ValueError(f"`{name}` must not be empty")
+    return text
+
+
+def as_flag(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (not merely truthy)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False, got {value!r:.80}")
+    return value

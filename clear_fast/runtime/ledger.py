@@ -10,27 +10,16 @@ not held up.
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 import time
 from collections import OrderedDict, deque
 from typing import Any, Callable
 
+from .._checks import as_integer_at_least, as_optional_seconds
 from .errors import BudgetExceeded, ReservationClosed, ReservationOpen, UnknownReservation
 from .ledger_api import LedgerAPI
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
 from .window import BudgetWindow
-
-
-def check_timeout(reservation_timeout: Any) -> float | None:
-    """``reservation_timeout`` as seconds > 0, or None."""
-    if reservation_timeout is None:
-        return None
-    if isinstance(reservation_timeout, bool) or not isinstance(reservation_timeout, (int, float)):
-        raise TypeError(f"`reservation_timeout` must be a number of seconds or None, got {reservation_timeout!r}")
-    if not (math.isfinite(reservation_timeout) and reservation_timeout > 0):
-        raise ValueError(f"`reservation_timeout` must be a finite number of seconds > 0, got {reservation_timeout!r}")
-    return float(reservation_timeout)
 
 
 class Ledger(LedgerAPI):
@@ -75,13 +64,11 @@ class Ledger(LedgerAPI):
         remember: int = 100_000,
     ) -> None:
         self.window = BudgetWindow(budget, period, rollover, max_carry)
-        self.reservation_timeout = check_timeout(reservation_timeout)
+        self.reservation_timeout = as_optional_seconds("reservation_timeout", reservation_timeout)
         if not callable(clock):
             raise TypeError(f"`clock` must be callable, got {clock!r:.80}")
-        if isinstance(remember, bool) or not isinstance(remember, int) or remember < 0:
-            raise ValueError(f"`remember` must be an int >= 0, got {remember!r}")
         self._clock = clock
-        self._remember = remember
+        self._remember = as_integer_at_least("remember", remember, 0)
         self._lock = threading.Lock()
         self._origin = float(clock())
         self._window_index = 0

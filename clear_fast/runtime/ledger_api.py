@@ -9,12 +9,10 @@ async twins and the context manager on top.
 from __future__ import annotations
 
 import abc
-import asyncio
-import numbers
 from typing import Any
 
-from .._checks import as_budget
-from .errors import BudgetExceeded
+from .._checks import as_budget, as_text_id
+from .errors import BudgetExceeded, ReservationClosed
 from .records import LedgerSnapshot, Release, Reservation, Settlement
 from .window import BudgetWindow
 
@@ -27,16 +25,6 @@ def as_floor(at_least: Any, tokens: int) -> int | None:
     if floor > tokens:
         raise ValueError(f"`at_least` must be <= `tokens` ({tokens}), got {floor}")
     return floor
-
-
-def as_query_id(query_id: Any) -> str:
-    """A query id as a non-empty string (ints are accepted and turned into their decimal text)."""
-    if isinstance(query_id, bool) or not isinstance(query_id, (str, numbers.Integral)):
-        raise TypeError(f"`query_id` must be a string or an integer, got {query_id!r:.80}")
-    text = str(query_id)
-    if not text:
-        raise ValueError("`query_id` must not be empty")
-    return text
 
 
 class LedgerAPI(abc.ABC):
@@ -121,7 +109,7 @@ class LedgerAPI(abc.ABC):
     @staticmethod
     def _reservation_arguments(query_id: Any, tokens: Any, at_least: Any) -> tuple[str, int, int | None]:
         wanted = as_budget(tokens, "tokens")
-        return as_query_id(query_id), wanted, as_floor(at_least, wanted)
+        return as_text_id(query_id), wanted, as_floor(at_least, wanted)
 
     def reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation:
         """Hold ``tokens`` for ``query_id``, or raise :class:`BudgetExceeded` (nothing held).
@@ -149,7 +137,7 @@ class LedgerAPI(abc.ABC):
         ReservationClosed
             When it was already settled or released.
         """
-        return self._settle(as_query_id(query_id), as_budget(used, "used"))
+        return self._settle(as_text_id(query_id), as_budget(used, "used"))
 
     def release(self, query_id: Any) -> Release:
         """Return the whole reservation of ``query_id`` to the free pool.
@@ -157,7 +145,7 @@ class LedgerAPI(abc.ABC):
         Releasing a reservation that already expired is not an error (its
         tokens were returned at expiry); see :meth:`settle` for the others.
         """
-        return self._release(as_query_id(query_id))
+        return self._release(as_text_id(query_id))
 
     def snapshot(self) -> LedgerSnapshot:
         """The books at this instant (expired reservations already swept)."""
@@ -199,11 +187,11 @@ class LedgerAPI(abc.ABC):
 
     async def asettle(self, query_id: Any, used: Any) -> Settlement:
         """Async twin of :meth:`settle`."""
-        return await self._in_background(self._settle, as_query_id(query_id), as_budget(used, "used"))
+        return await self._in_background(self._settle, as_text_id(query_id), as_budget(used, "used"))
 
     async def arelease(self, query_id: Any) -> Release:
         """Async twin of :meth:`release`."""
-        return await self._in_background(self._release, as_query_id(query_id))
+        return await self._in_background(self._release, as_text_id(query_id))
 
     async def asnapshot(self) -> LedgerSnapshot:
         """Async twin of :meth:`snapshot`."""
@@ -222,8 +210,6 @@ class Hold:
         self.outcome: Settlement | Release | None = None
 
     def _close(self, failed: bool) -> None:
-        from .errors import ReservationClosed
-
         try:
             if failed:
                 self.outcome = self._ledger.release(self._query_id)
@@ -233,8 +219,6 @@ class Hold:
             pass  # settled (or released) inside the block, as intended
 
     async def _aclose(self, failed: bool) -> None:
-        from .errors import ReservationClosed
-
         try:
             if failed:
                 self.outcome = await self._ledger.arelease(self._query_id)
@@ -258,5 +242,7 @@ class Hold:
         return self.reservation
 
     async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:
+        import asyncio  # here, not at import: only async callers need it
+
         # A cancelled task still releases: shield the bookkeeping from the cancellation.
         await asyncio.shield(self._aclose(failed=kind is not None))

@@ -1,23 +1,22 @@
 """A ledger kept in Redis, shared by every process and machine that names it.
 
 Same interface and the same books as :class:`~clear_fast.runtime.ledger.Ledger`;
-each operation is one call of the Lua script in ``redis_script.py``, so it is
+each operation is one call of the Lua script in ``ledger.lua``, so it is
 atomic on the server. The ``redis`` package is imported only when a
 ``RedisLedger`` is created.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from typing import Any, Callable
 
+from .._checks import as_optional_seconds, as_seconds
 from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
-from .ledger import check_timeout
 from .ledger_api import LedgerAPI
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
-from .redis_script import LEDGER_LUA
+from .redis_script import ledger_script
 from .window import BudgetWindow
 
 
@@ -72,18 +71,16 @@ class RedisLedger(LedgerAPI):
             raise ValueError(f"`name` must be a non-empty string without braces, got {name!r}")
         if clock is not None and not callable(clock):
             raise TypeError(f"`clock` must be callable or None, got {clock!r:.80}")
-        if not (isinstance(closed_ttl, (int, float)) and math.isfinite(closed_ttl) and closed_ttl >= 1):
-            raise ValueError(f"`closed_ttl` must be a number of seconds >= 1, got {closed_ttl!r}")
         self.window = BudgetWindow(budget, period, rollover, max_carry)
-        self.reservation_timeout = check_timeout(reservation_timeout)
+        self.reservation_timeout = as_optional_seconds("reservation_timeout", reservation_timeout)
         self.name = name
         self._client = client
         self._clock = clock
-        self._closed_ttl = str(int(math.ceil(closed_ttl)))
+        self._closed_ttl = str(int(math.ceil(as_seconds("closed_ttl", closed_ttl))))
         prefix = f"clear_fast:{{{name}}}"
         self.keys = [f"{prefix}:state", f"{prefix}:open", f"{prefix}:deadline", f"{prefix}:overruns"]
         self._closed_prefix = f"{prefix}:closed:"
-        self._script = client.register_script(LEDGER_LUA)
+        self._script = client.register_script(ledger_script())
         self._create_or_check()
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -122,6 +119,8 @@ class RedisLedger(LedgerAPI):
                 )
 
     async def _in_background(self, function: Any, *args: Any) -> Any:
+        import asyncio  # here, not at import: only async callers need it
+
         # The client blocks on the network: keep the event loop free.
         return await asyncio.to_thread(function, *args)
 

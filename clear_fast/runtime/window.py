@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .._checks import as_budget
+from .._checks import as_budget, as_flag, as_optional_seconds
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,8 @@ class BudgetWindow:
 
     def __init__(self, budget: Any, period: Any = None, rollover: bool = False, max_carry: Any = None) -> None:
         object.__setattr__(self, "budget", as_budget(budget))
-        if period is not None:
-            if isinstance(period, bool) or not isinstance(period, (int, float)):
-                raise TypeError(f"`period` must be a number of seconds or None, got {period!r}")
-            if not (math.isfinite(period) and period > 0):
-                raise ValueError(f"`period` must be a finite number of seconds > 0, got {period!r}")
-            period = float(period)
-        if not isinstance(rollover, bool):
-            raise TypeError(f"`rollover` must be True or False, got {rollover!r}")
-        if rollover and period is None:
+        period = as_optional_seconds("period", period)
+        if as_flag("rollover", rollover) and period is None:
             raise ValueError("`rollover=True` needs a `period`: a total budget has no next window to roll into")
         if max_carry is not None:
             if not rollover:
