@@ -131,6 +131,8 @@ def as_integer_at_least(name: str, value: Any, minimum: int) -> int:
 
 def as_token_count(value: Any, name: str, most: int) -> int:
     """Return a whole number of tokens in ``[0, most]`` as an int (see :func:`as_budget`)."""
+    if type(value) is int and 0 <= value <= most:
+        return value  # the common case, checked fast: batches check thousands of counts
     # Compare a huge int before as_budget turns it into a float (which overflows past 1e308).
     too_many = _is_real(value) and isinstance(value, numbers.Integral) and int(value) > most
     if too_many or as_budget(value, name) > most:

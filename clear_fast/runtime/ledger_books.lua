@@ -62,6 +62,10 @@ local function flush()
   pending = {}
 end
 
+local function append(list, values)
+  for _, value in ipairs(values) do list[#list + 1] = value end
+end
+
 local function words(text)
   local found = {}
   for word in string.gmatch(text, '%S+') do found[#found + 1] = word end

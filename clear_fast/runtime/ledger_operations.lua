@@ -8,7 +8,7 @@
 -- did the first time. The in-process ledger (ledger.py) follows the same rules.
 
 local function reserve()
-  local n, replayed = tonumber(ARGV[7]), {}
+  local n, replayed, reused = tonumber(ARGV[7]), {}, {}
   for i = 1, n do
     local id = ARGV[5 + 3 * i]
     local entry = open_entry(id)
@@ -20,6 +20,7 @@ local function reserve()
       if record and record.opener == token then
         replayed[i] = {'granted', record.held, record.deadline, '', ''}
       end
+      reused[i] = record ~= nil
     end
   end
   local allowance, spent, reserved, timeout = num('allowance'), num('spent'), num('reserved'), num('timeout')
@@ -39,15 +40,17 @@ local function reserve()
           redis.call('ZADD', deadlines, deadline, id)
         end
         redis.call('HSET', open, id, int(tokens) .. ' ' .. deadline .. ' ' .. token)
-        redis.call('HDEL', closed, id)  -- an id reused after closing: its old record goes
-        redis.call('ZREM', forget, id)
+        if reused[i] then  -- an id reused after closing: its old record goes
+          redis.call('HDEL', closed, id)
+          redis.call('ZREM', forget, id)
+        end
         reserved = reserved + tokens
         add('reserved', tokens)
         add('granted', tokens)
         answer = {'granted', int(tokens), deadline, '', ''}
       end
     end
-    for _, value in ipairs(answer) do out[#out + 1] = value end
+    append(out, answer)
   end
   return out
 end
@@ -98,7 +101,7 @@ local function settle()
       close(id, 'settled', token, source.opener,
             {answer[1], source.deadline, answer[2], answer[3], answer[4], answer[5]})
     end
-    for _, value in ipairs(answer) do out[#out + 1] = value end
+    append(out, answer)
   end
   if overran then redis.call('LTRIM', overruns, 0, 999) end
   return out
@@ -136,7 +139,7 @@ local function release()
       close(id, 'released', token, entry.opener, {int(entry.held), entry.deadline})
       answer = {'released', int(entry.held), '', '', ''}
     end
-    for _, value in ipairs(answer) do out[#out + 1] = value end
+    append(out, answer)
   end
   return out
 end

@@ -40,6 +40,15 @@ def twins(client, budget, **options):
     return memory, shared, clock
 
 
+async def answered(client, call, operation: str):
+    """Start ``call`` as a task and return it once the server has answered its ``operation`` (held back)."""
+    client.stall_on = operation
+    task = asyncio.create_task(call)
+    await asyncio.to_thread(client.answered.wait, 10)
+    assert client.answered.is_set()
+    return task
+
+
 async def cancel_when_answered(client, task, operation: str):
     """Cancel ``task`` once the server has answered its ``operation``, then let the answer through."""
     client.stall_on = operation
@@ -88,9 +97,7 @@ def test_a_reserve_that_expired_before_its_caller_was_cancelled_is_withdrawn_too
     _, shared, clock = twins(stalling, 1000, reservation_timeout=5)
 
     async def story():
-        task = asyncio.create_task(shared.areserve("q", 400))
-        stalling.stall_on = "reserve"
-        await asyncio.to_thread(stalling.answered.wait, 10)
+        task = await answered(stalling, shared.areserve("q", 400), "reserve")
         clock.advance(6)
         assert (await asyncio.to_thread(RedisLedger(stalling, shared.name, clock=clock).snapshot)).expired == 400
         task.cancel()
@@ -202,9 +209,7 @@ def test_a_second_cancellation_during_the_wait_changes_nothing(stalling):
     _, shared, _ = twins(stalling, 1000)
 
     async def story():
-        task = asyncio.create_task(shared.areserve("q", 400))
-        stalling.stall_on = "reserve"
-        await asyncio.to_thread(stalling.answered.wait, 10)
+        task = await answered(stalling, shared.areserve("q", 400), "reserve")
         for _ in range(3):
             task.cancel()
             await asyncio.sleep(0.005)

@@ -50,6 +50,9 @@ def test_a_confined_user_runs_its_own_ledger(tenants, redis_client):
     assert [o.excess for o in ledger.overruns] == [50]
     books = ledger.snapshot()
     assert (books.spent, books.released, books.balanced) == (450, 200, True)
+    ledger.delete()
+    again = RedisLedger.create(client, mine, 500, persistence="ignore")
+    assert again.snapshot().free == 500
 
 
 def test_a_confined_user_cannot_touch_another_ledger(tenants):
