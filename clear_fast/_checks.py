@@ -92,6 +92,11 @@ def _is_integer(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, numbers.Integral)
 
 
+def _is_finite_real(value: Any) -> bool:
+    """A real number (not a bool) that is finite; ints of any size count as finite."""
+    return _is_real(value) and (isinstance(value, numbers.Integral) or bool(np.isfinite(value)))
+
+
 def require_instance(name: str, value: Any, kind: type[T]) -> T:
     """Return ``value`` if it is a ``kind``; TypeError naming the type it has otherwise."""
     if not isinstance(value, kind):
@@ -115,14 +120,14 @@ def require_number(name: str, value: Any) -> Any:
 
 def as_nonnegative_number(name: str, value: Any) -> float:
     """Return a finite real number >= 0 as a float; one ValueError for a wrong type or value."""
-    if not (_is_real(value) and math.isfinite(value) and value >= 0):
+    if not (_is_finite_real(value) and value >= 0):
         raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
 def as_positive_number(name: str, value: Any) -> float:
     """Return a finite real number > 0 as a float; one ValueError for a wrong type or value."""
-    if not (_is_real(value) and math.isfinite(value) and value > 0):
+    if not (_is_finite_real(value) and value > 0):
         raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
     return float(value)
 
@@ -178,3 +183,53 @@ def as_positive_integer(name: str, value: Any) -> int:
     if not (_is_integer(value) and value >= 1):
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
     return int(value)
+
+
+# -- runtime scalars: durations, counts, ids -------------------------------------------------------
+# Used by clear_fast.runtime (ledgers, pacer, policies).
+
+
+def as_seconds(name: str, value: Any) -> float:
+    """Return a duration as a float: a finite number of seconds > 0."""
+    if not _is_real(value):
+        raise TypeError(f"`{name}` must be a number of seconds, got {value!r:.80}")
+    if not (_is_finite_real(value) and value > 0):
+        raise ValueError(f"`{name}` must be a finite number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def as_optional_seconds(name: str, value: Any) -> float | None:
+    """Like :func:`as_seconds`, with None accepted (and returned) for "no duration"."""
+    if value is None:
+        return None
+    if not _is_real(value):
+        raise TypeError(f"`{name}` must be a number of seconds or None, got {value!r:.80}")
+    return as_seconds(name, value)
+
+
+def as_token_count(value: Any, name: str, most: int) -> int:
+    """Return a whole number of tokens in ``[0, most]`` as an int (see :func:`as_budget`)."""
+    if type(value) is int and 0 <= value <= most:
+        return value  # the common case, checked fast: batches check thousands of counts
+    # Compare a huge int before as_budget turns it into a float (which overflows past 1e308).
+    too_many = _is_real(value) and isinstance(value, numbers.Integral) and int(value) > most
+    if too_many or as_budget(value, name) > most:
+        raise ValueError(f"`{name}` must be at most {most} tokens, got {value!r:.80}")
+    return as_budget(value, name)
+
+
+def as_text_id(value: Any, name: str = "query_id") -> str:
+    """Return an id as a non-empty string (integers are accepted and turned into their decimal text)."""
+    if isinstance(value, bool) or not isinstance(value, (str, numbers.Integral)):
+        raise TypeError(f"`{name}` must be a string or an integer, got {value!r:.80}")
+    text = str(value)
+    if not text:
+        raise ValueError(f"`{name}` must not be empty")
+    return text
+
+
+def as_flag(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (not merely truthy)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False, got {value!r:.80}")
+    return value
