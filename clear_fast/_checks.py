@@ -6,7 +6,6 @@ so a user with a million queries can find the one that is wrong.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Collection
 from typing import Any, TypeVar
@@ -143,7 +142,7 @@ def as_positive_tokens(name: str, value: Any) -> float:
     """Return a finite number of tokens > 0 as a float: TypeError for a non-number, ValueError for the rest."""
     if not _is_real(value):
         raise TypeError(f"`{name}` must be a number of tokens, got {value!r:.80}")
-    if not (math.isfinite(value) and value > 0):
+    if not (_is_finite_real(value) and value > 0):
         raise ValueError(f"`{name}` must be a finite number of tokens > 0, got {value!r}")
     return float(value)
 
