@@ -6,6 +6,7 @@ so a user with a million queries can find the one that is wrong.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Collection
 from typing import Any, TypeVar
@@ -93,7 +94,7 @@ def _is_integer(value: Any) -> bool:
 
 def _is_finite_real(value: Any) -> bool:
     """A real number (not a bool) that is finite; ints of any size count as finite."""
-    return _is_real(value) and (isinstance(value, numbers.Integral) or bool(np.isfinite(value)))
+    return _is_real(value) and (isinstance(value, numbers.Integral) or math.isfinite(float(value)))
 
 
 def require_instance(name: str, value: Any, kind: type[T]) -> T:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import as_budget
 from ..allocate import allocate
@@ -111,9 +111,9 @@ class OpenAIBatchResult:
         return [o.index for o in self.outcomes if o.overran]
 
     @property
-    def abandoned(self) -> list[int]:
-        """Indices of requests never sent."""
-        return [o.index for o in self.outcomes if o.abandoned]
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Per request: True when it was never sent (as ``Allocation.abandoned``)."""
+        return np.array([o.abandoned for o in self.outcomes], dtype=bool)
 
 
 def _messages_of(request: Any, index: int) -> dict[str, Any]:
