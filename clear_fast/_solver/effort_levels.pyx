@@ -9,6 +9,8 @@ arithmetic on the caller's validated buffers; nothing here raises for data.
 The twin is clear_fast/_reference/effort_levels.py.
 """
 
+from cython.view cimport array as cvarray
+
 
 def level_hulls(const double[::1] costs, const double[::1] utilities, Py_ssize_t n, Py_ssize_t levels,
                 long long[::1] inc_query, long long[::1] inc_level, double[::1] inc_cost, double[::1] inc_gain):
@@ -20,10 +22,12 @@ def level_hulls(const double[::1] costs, const double[::1] utilities, Py_ssize_t
     cdef Py_ssize_t i, l, k, top, count = 0, base
     cdef long long swap
     cdef double c, u, c1, u1, c2, u2
-    cdef long long[::1] by_cost = inc_query.copy()  # scratch of the right size and type: levels by cost
-    cdef double[::1] hull_c = inc_cost.copy()
-    cdef double[::1] hull_u = inc_gain.copy()
-    cdef long long[::1] hull_l = inc_level.copy()
+    # scratch for one query: its levels by cost, and the hull's stack (the origin, up to all L options,
+    # and one more slot for re-anchoring at the origin)
+    cdef long long[::1] by_cost = cvarray(shape=(levels + 2,), itemsize=sizeof(long long), format="q")
+    cdef double[::1] hull_c = cvarray(shape=(levels + 2,), itemsize=sizeof(double), format="d")
+    cdef double[::1] hull_u = cvarray(shape=(levels + 2,), itemsize=sizeof(double), format="d")
+    cdef long long[::1] hull_l = cvarray(shape=(levels + 2,), itemsize=sizeof(long long), format="q")
     with nogil:
         for i in range(n):
             base = i * levels

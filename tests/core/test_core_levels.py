@@ -74,3 +74,11 @@ def test_levels_price_the_first_misfit():
     np.testing.assert_array_equal(result.level, [0, -1])
     assert result.shadow_price == pytest.approx(0.4 / 100)
     assert result.upper_bound == pytest.approx(0.8 + 0.4 * 0.5)
+
+
+def test_one_query_whose_every_level_is_on_its_hull():
+    # the hull's stack holds the origin, all L options and one slot to re-anchor a free option at the
+    # origin: L + 2 entries, more than the n * L = 3 of one query (the debug build checks the bounds)
+    result = cf.allocate_levels([[0, 10, 20]], [[1, 3, 4]], 15)
+    assert result.level.tolist() == [1]
+    assert result.utility == 3.0 and result.upper_bound == 3.5 and result.spent == 10
