@@ -4,7 +4,8 @@ The compiled package ``clear_fast._solver`` is the default. Its pure-Python
 twin ``clear_fast._reference`` implements the same entry points, module for
 module, slowly and obviously; it is used only when asked for with
 ``CLEAR_FAST_PUREPYTHON=1``, and then the compiled modules are never imported.
-A missing extension is an error, never a silent slowdown.
+A missing extension is an error, never a silent slowdown. Each package
+imports an entry point's module when it is first used.
 
 Every caller reaches the kernel as ``_kernel.kernel.<entry point>`` when it
 calls, never through a name bound at import, so replacing the one attribute

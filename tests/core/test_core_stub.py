@@ -59,7 +59,9 @@ def test_every_compiled_module_is_built_and_mirrored():
     stubs = {path.stem for path in Path(_solver.__file__).parent.glob("*.pyi")}
     twins = {path.stem for path in Path(_reference.__file__).parent.glob("*.py")} - {"__init__"}
     assert sources and built == sources == stubs == twins == set(COMPILED_MODULES)
-    assert sorted(_solver.__all__) == sorted(_reference.__all__)
+    # each package loads an entry point's module on first use, from the same table
+    assert sorted(_solver.__all__) == sorted(_solver.ENTRY_POINTS) == sorted(_reference.__all__)
+    assert _solver.ENTRY_POINTS == _reference.ENTRY_POINTS
 
 
 def test_both_kernels_name_the_clearing_kinds_alike():
