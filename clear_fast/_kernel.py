@@ -16,6 +16,7 @@ so to hold one implementation to the other).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 PURE_PYTHON = os.environ.get("CLEAR_FAST_PUREPYTHON", "") not in ("", "0")
 
@@ -33,7 +34,10 @@ else:
 
 IMPLEMENTATION = "python" if PURE_PYTHON else "compiled"
 
-#: how clear_price cleared; the same names and values in both implementations
-ClearingKind = kernel.ClearingKind
+if TYPE_CHECKING:
+    from ._reference.market import ClearingKind
+else:
+    #: how clear_price cleared; the same names and values in both implementations
+    ClearingKind = kernel.ClearingKind
 
 __all__ = ["kernel", "ClearingKind", "IMPLEMENTATION", "PURE_PYTHON"]

@@ -10,15 +10,8 @@ def breakeven(
     form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, price_out: _F64, tangent_out: _F64
 ) -> None: ...
 def demand(
-    form: int,
-    tau: _F64,
-    scale: _F64,
-    beta: _F64,
-    min_tokens: _F64,
-    max_tokens: _F64,
-    breakeven_price: _F64,
-    lam: float,
-    tokens_out: _F64,
+    form: int, tau: _F64, scale: _F64, beta: _F64, min_tokens: _F64, max_tokens: _F64, breakeven_price: _F64,
+    lam: float, tokens_out: _F64,
 ) -> tuple[float, float]: ...
 def unit_gains(
     form: int, tau: _F64, scale: _F64, beta: _F64, max_tokens: _F64, tokens: _F64, out: _F64
