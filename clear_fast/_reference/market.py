@@ -32,7 +32,7 @@ class ClearingKind(enum.IntEnum):
 NO_POSITION = -1
 
 
-def dual_value(form, tau, scale, beta, min_tokens, max_tokens, breakeven_price, lam, budget):
+def _dual_value(form, tau, scale, beta, min_tokens, max_tokens, breakeven_price, lam, budget):
     """``lam * budget + sum_i max(0, max_b u_i(b) - lam b)``: an upper bound on the optimum."""
     lower, upper = grant_bounds(tau, min_tokens, max_tokens)
     total = lam * budget
@@ -83,7 +83,7 @@ def clear_price(form, tau, scale, beta, min_tokens, max_tokens, breakeven_price,
         return prefix_demand(form, tau, scale, beta, lower, upper, order, j, breakeven_price[order[j]])[0]
 
     def bound_at(lam):
-        return dual_value(form, tau, scale, beta, min_tokens, max_tokens, breakeven_price, lam, budget)
+        return _dual_value(form, tau, scale, beta, min_tokens, max_tokens, breakeven_price, lam, budget)
 
     def count_above(lam):
         return sum(1 for k in range(m) if breakeven_price[order[k]] > lam)

@@ -114,20 +114,6 @@ cdef bint _fill_if_ample(int form, const double[:, ::1] rows, const long long[::
     return True
 
 
-cdef void _clear_from(int form, const double[:, ::1] rows, const long long[::1] order, double budget, double start,
-                      Bracket* bracket, double[::1] tokens_out, Clearing* result) noexcept nogil:
-    """Search from ``start`` within the bracket; clear where demand meets the budget, or in the window left."""
-    cdef Evaluation last
-    if _search_market(form, rows, budget, 1e-9 * budget, start, MAX_JUMPS_IN_BRACKET, bracket, &last):
-        result.kind = ClearingKind.CONTINUOUS
-        result.price = bracket.hi
-        result.position = NO_POSITION
-        result.bound = result.price * budget + fill(
-            form, rows, order, count_above(rows, result.price), result.price, tokens_out)
-    else:
-        _settle_in_window(form, rows, order, budget, bracket, &last, tokens_out, result)
-
-
 cdef bint _bracket_from_hints(int form, const double[:, ::1] rows, double budget, double lo_hint, double hi_hint,
                               Bracket* bracket, double* start) noexcept nogil:
     """Check that the hints bracket the price; if so set the bracket and a start by linear interpolation."""
@@ -172,6 +158,20 @@ cdef double _start_from_sample(int form, const double[:, ::1] rows, double budge
         bracket.excess_lo = INFINITY
         bracket.excess_hi = -budget
     return start
+
+
+cdef void _clear_from(int form, const double[:, ::1] rows, const long long[::1] order, double budget, double start,
+                      Bracket* bracket, double[::1] tokens_out, Clearing* result) noexcept nogil:
+    """Search from ``start`` within the bracket; clear where demand meets the budget, or in the window left."""
+    cdef Evaluation last
+    if _search_market(form, rows, budget, 1e-9 * budget, start, MAX_JUMPS_IN_BRACKET, bracket, &last):
+        result.kind = ClearingKind.CONTINUOUS
+        result.price = bracket.hi
+        result.position = NO_POSITION
+        result.bound = result.price * budget + fill(
+            form, rows, order, count_above(rows, result.price), result.price, tokens_out)
+    else:
+        _settle_in_window(form, rows, order, budget, bracket, &last, tokens_out, result)
 
 
 cdef bint _search_market(int form, const double[:, ::1] rows, double budget, double tolerance, double start,
