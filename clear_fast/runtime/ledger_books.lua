@@ -16,7 +16,9 @@
 --   ARGV[1] operation        ARGV[2] clock time in seconds ("" = the server's clock)
 --   ARGV[3] epoch the caller attached to ("" = any)
 --   ARGV[4] generation and ARGV[5] operation count the caller has seen ("" = none)
---   ARGV[6] the call's token (the same on a retried call)   ARGV[7..] the operation's arguments
+--   ARGV[6] the call's token (the same on a retried call)   ARGV[7..] the operation's arguments;
+--   for a batch: ARGV[7] the number of queries, then its counts as one space-separated list
+--   each, then the query ids (one argument each: an id may hold any character).
 --
 -- "opener" is the token of the call that made a reservation and "by" the token of the call
 -- that closed it: a retried call (or a copy of it that arrives late, after the retry was
@@ -40,30 +42,43 @@ if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
 local function exact(x) return string.format('%.17g', x) end
 local function int(x) return string.format('%.0f', x) end
 
-local function num(field)
-  return tonumber(redis.call('HGET', state, field) or '0')
+-- The state fields a call reads, fetched with one HMGET on first use and kept up to date
+-- by the writes below (the totals are only written, with HINCRBY).
+local STATE_FIELDS = {'epoch', 'generation', 'seq', 'halted', 'created', 'budget', 'period', 'rollover',
+                      'max_carry', 'timeout', 'closed_ttl', 'origin', 'window', 'allowance', 'spent', 'reserved'}
+local cached = nil
+local function field(name)
+  if not cached then
+    cached = {}
+    local values = redis.call('HMGET', state, unpack(STATE_FIELDS))
+    for i, key in ipairs(STATE_FIELDS) do cached[key] = values[i] end
+  end
+  return cached[name]
+end
+local function num(name)
+  return tonumber(field(name) or '0')
 end
 
 -- Counter changes are summed in Lua and written once (flush); a sum is written early
 -- before it could leave the range where doubles are exact.
 local pending = {}
-local function add(field, amount)
-  local sum = (pending[field] or 0) + amount
+local function increase(name, amount)
+  local total = redis.call('HINCRBY', state, name, int(amount))
+  if cached then cached[name] = total end
+end
+local function add(name, amount)
+  local sum = (pending[name] or 0) + amount
   if math.abs(sum) > 2^52 then
-    redis.call('HINCRBY', state, field, int(sum))
+    increase(name, sum)
     sum = 0
   end
-  pending[field] = sum
+  pending[name] = sum
 end
 local function flush()
-  for field, sum in pairs(pending) do
-    if sum ~= 0 then redis.call('HINCRBY', state, field, int(sum)) end
+  for name, sum in pairs(pending) do
+    if sum ~= 0 then increase(name, sum) end
   end
   pending = {}
-end
-
-local function append(list, values)
-  for _, value in ipairs(values) do list[#list + 1] = value end
 end
 
 local function words(text)
@@ -90,11 +105,9 @@ local function closed_record(id)
           settled = {unpack(parts, 4)}}
 end
 
-local closed_ttl = nil
 local function close(id, how, by, opener, fields)
-  closed_ttl = closed_ttl or num('closed_ttl')
   redis.call('HSET', closed, id, how .. ' ' .. by .. ' ' .. opener .. ' ' .. table.concat(fields, ' '))
-  redis.call('ZADD', forget, exact(now + closed_ttl), id)
+  redis.call('ZADD', forget, exact(now + num('closed_ttl')), id)
 end
 
 -- How a closed reservation is named in errors (the in-process ledger words it the same).
@@ -120,6 +133,7 @@ local function roll_window()
     allowance = math.min(budget + carry, MAX_ALLOWANCE)
   end
   redis.call('HSET', state, 'window', int(index), 'allowance', int(allowance), 'spent', 0)
+  cached.window, cached.allowance, cached.spent = index, allowance, 0
 end
 
 -- Return the reservations of workers that never came back; forget closed ids past their time.

@@ -2,36 +2,40 @@
 --
 -- Each operation first checks every id of the batch and changes nothing if one is refused
 -- (an id already open; unknown; already closed), then applies the items in order, as
--- single calls in that order would. Every item answers with five values (a settle's:
--- reserved, used, refunded, overrun, late; the others' start with what happened). An item
--- this same call already applied (a retry, recognised by the call's token) answers as it
--- did the first time. The in-process ledger (ledger.py) follows the same rules.
+-- single calls in that order would. The answer is {'done', lines}: one line per query of
+-- space-separated values (a reserve's "g tokens deadline" or "r free allowance spent
+-- reserved"; a settle's "reserved used refunded overrun late"; a release's "released
+-- tokens" or "expired 0"). A query this same call already served (a retry, recognised by
+-- the call's token) is answered as the first time. The in-process ledger (ledger.py)
+-- follows the same rules.
 
+-- ARGV[8]: the tokens asked for; ARGV[9]: the smallest grants accepted ('-' for all or nothing).
 local function reserve()
-  local n, replayed, reused = tonumber(ARGV[7]), {}, {}
+  local n, caps, floors = tonumber(ARGV[7]), words(ARGV[8]), words(ARGV[9])
+  local replayed, reused = {}, {}
   for i = 1, n do
-    local id = ARGV[5 + 3 * i]
+    local id = ARGV[9 + i]
     local entry = open_entry(id)
     if entry then
       if entry.opener ~= token then return {'open', id, int(entry.held)} end
-      replayed[i] = {'granted', int(entry.held), entry.deadline, '', ''}
+      replayed[i] = 'g ' .. int(entry.held) .. ' ' .. entry.deadline
     else
       local record = closed_record(id)
       if record and record.opener == token then
-        replayed[i] = {'granted', record.held, record.deadline, '', ''}
+        replayed[i] = 'g ' .. record.held .. ' ' .. record.deadline
       end
       reused[i] = record ~= nil
     end
   end
   local allowance, spent, reserved, timeout = num('allowance'), num('spent'), num('reserved'), num('timeout')
-  local out = {'done'}
+  local lines = {}
   for i = 1, n do
-    local id, tokens, at_least = ARGV[5 + 3 * i], tonumber(ARGV[6 + 3 * i]), tonumber(ARGV[7 + 3 * i])
-    local answer = replayed[i]
-    if not answer then
+    local id, tokens, at_least = ARGV[9 + i], tonumber(caps[i]), tonumber(floors[i])  -- at_least: nil for '-'
+    local line = replayed[i]
+    if not line then
       local free = allowance - spent - reserved
       if tokens > free and (at_least == nil or free < at_least) then
-        answer = {'refused', int(math.max(free, 0)), int(allowance), int(spent), int(reserved)}
+        line = 'r ' .. int(math.max(free, 0)) .. ' ' .. int(allowance) .. ' ' .. int(spent) .. ' ' .. int(reserved)
       else
         if tokens > free then tokens = free end  -- a smaller grant the caller said it can use
         local deadline = '-'
@@ -47,18 +51,19 @@ local function reserve()
         reserved = reserved + tokens
         add('reserved', tokens)
         add('granted', tokens)
-        answer = {'granted', int(tokens), deadline, '', ''}
+        line = 'g ' .. int(tokens) .. ' ' .. deadline
       end
     end
-    append(out, answer)
+    lines[i] = line
   end
-  return out
+  return {'done', table.concat(lines, '\n')}
 end
 
+-- ARGV[8]: the tokens used.
 local function settle()
-  local n, plan = tonumber(ARGV[7]), {}
+  local n, usage, plan = tonumber(ARGV[7]), words(ARGV[8]), {}
   for i = 1, n do
-    local id = ARGV[6 + 2 * i]
+    local id = ARGV[8 + i]
     local entry = open_entry(id)
     if entry then
       plan[i] = {entry = entry}
@@ -67,7 +72,7 @@ local function settle()
       if not record then return {'unknown', id, ''} end
       if record.how == 'settled' and record.by == token then
         local s = record.settled
-        plan[i] = {replay = {s[1], s[3], s[4], s[5], s[6]}}
+        plan[i] = {replay = table.concat({s[1], s[3], s[4], s[5], s[6]}, ' ')}
       elseif record.how == 'expired' then
         plan[i] = {late = record}  -- a slow worker, not a dead one: its tokens were really spent
       else
@@ -75,16 +80,16 @@ local function settle()
       end
     end
   end
-  local out, overran = {'done'}, false
+  local lines, overran = {}, false
   for i = 1, n do
-    local id, used, step = ARGV[6 + 2 * i], tonumber(ARGV[7 + 2 * i]), plan[i]
-    local answer = step.replay
-    if not answer then
+    local id, used, step = ARGV[8 + i], tonumber(usage[i]), plan[i]
+    local line = step.replay
+    if not line then
       local held, late, source = 0, '1', step.late
       if step.entry then
         held, late, source = step.entry.held, '0', step.entry
         redis.call('HDEL', open, id)
-        redis.call('ZREM', deadlines, id)
+        if step.entry.deadline ~= '-' then redis.call('ZREM', deadlines, id) end
         add('reserved', 0 - held)
       end
       local refunded, overrun = math.max(held - used, 0), math.max(used - held, 0)
@@ -97,14 +102,15 @@ local function settle()
         redis.call('LPUSH', overruns, id .. ' ' .. int(held) .. ' ' .. int(used))
         overran = true
       end
-      answer = {int(held), int(used), int(refunded), int(overrun), late}
+      local outcome = {int(held), int(used), int(refunded), int(overrun), late}
       close(id, 'settled', token, source.opener,
-            {answer[1], source.deadline, answer[2], answer[3], answer[4], answer[5]})
+            {outcome[1], source.deadline, outcome[2], outcome[3], outcome[4], outcome[5]})
+      line = table.concat(outcome, ' ')
     end
-    append(out, answer)
+    lines[i] = line
   end
   if overran then redis.call('LTRIM', overruns, 0, 999) end
-  return out
+  return {'done', table.concat(lines, '\n')}
 end
 
 local function release()
@@ -118,30 +124,30 @@ local function release()
       local record = closed_record(id)
       if not record then return {'unknown', id, ''} end
       if record.how == 'released' and record.by == token then
-        plan[i] = {replay = {'released', record.held, '', '', ''}}
+        plan[i] = {replay = 'released ' .. record.held}
       elseif record.how == 'expired' then
-        plan[i] = {replay = {'expired', '0', '', '', ''}}  -- its tokens went back at expiry: not an error
+        plan[i] = {replay = 'expired 0'}  -- its tokens went back at expiry: not an error
       else
         return {'closed', id, described(record)}
       end
     end
   end
-  local out = {'done'}
+  local lines = {}
   for i = 1, n do
     local id, step = ARGV[7 + i], plan[i]
-    local answer = step.replay
-    if not answer then
+    local line = step.replay
+    if not line then
       local entry = step.entry
       redis.call('HDEL', open, id)
-      redis.call('ZREM', deadlines, id)
+      if entry.deadline ~= '-' then redis.call('ZREM', deadlines, id) end
       add('reserved', 0 - entry.held)
       add('released', entry.held)
       close(id, 'released', token, entry.opener, {int(entry.held), entry.deadline})
-      answer = {'released', int(entry.held), '', '', ''}
+      line = 'released ' .. int(entry.held)
     end
-    append(out, answer)
+    lines[i] = line
   end
-  return out
+  return {'done', table.concat(lines, '\n')}
 end
 
 -- Undo the reservations a call made (its token is ARGV[6]) as if it had never run: its caller
@@ -153,7 +159,7 @@ local function withdraw()
     local entry = open_entry(id)
     if entry and entry.opener == token then
       redis.call('HDEL', open, id)
-      redis.call('ZREM', deadlines, id)
+      if entry.deadline ~= '-' then redis.call('ZREM', deadlines, id) end
       add('reserved', 0 - entry.held)
       add('granted', 0 - entry.held)
     elseif not entry then
