@@ -87,27 +87,52 @@ local function words(text)
   return found
 end
 
+-- Commands over many arguments go a thousand at a time (Lua's stack holds a few thousand values).
+local CHUNK = 1000
+local function call_in_chunks(command, key, values)
+  for first = 1, #values, CHUNK do
+    redis.call(command, key, unpack(values, first, math.min(first + CHUNK - 1, #values)))
+  end
+end
+local function fetch_all(key, ids)
+  local found = {}
+  for first = 1, #ids, CHUNK do
+    local part = redis.call('HMGET', key, unpack(ids, first, math.min(first + CHUNK - 1, #ids)))
+    for i = 1, #part do found[first + i - 1] = part[i] end
+  end
+  return found
+end
+
 -- An open entry: tokens held, deadline ('-' for none), the token of the call that made it.
-local function open_entry(id)
-  local entry = redis.call('HGET', open, id)
-  if not entry then return nil end
-  local parts = words(entry)
+local function open_entry(text)
+  if not text then return nil end
+  local parts = words(text)
   return {held = tonumber(parts[1]), deadline = parts[2], opener = parts[3]}
 end
 
 -- A closed record: how ('settled', 'released', 'expired'), by which call, the call that opened
 -- it, the tokens it held and its deadline; a settle adds used, refunded, overrun, late.
-local function closed_record(id)
-  local record = redis.call('HGET', closed, id)
-  if not record then return nil end
-  local parts = words(record)
+local function closed_record(text)
+  if not text then return nil end
+  local parts = words(text)
   return {how = parts[1], by = parts[2], opener = parts[3], held = parts[4], deadline = parts[5],
           settled = {unpack(parts, 4)}}
 end
 
-local function close(id, how, by, opener, fields)
-  redis.call('HSET', closed, id, how .. ' ' .. by .. ' ' .. opener .. ' ' .. table.concat(fields, ' '))
-  redis.call('ZADD', forget, exact(now + num('closed_ttl')), id)
+-- Closed records to write: (id, text) pairs for HSET and (time to forget, id) pairs for ZADD.
+local function closing()
+  return {records = {}, forgets = {}, at = exact(now + num('closed_ttl'))}
+end
+local function close(batch, id, how, by, opener, fields)
+  local records, forgets = batch.records, batch.forgets
+  records[#records + 1] = id
+  records[#records + 1] = how .. ' ' .. by .. ' ' .. opener .. ' ' .. table.concat(fields, ' ')
+  forgets[#forgets + 1] = batch.at
+  forgets[#forgets + 1] = id
+end
+local function write_closed(batch)
+  call_in_chunks('HSET', closed, batch.records)
+  call_in_chunks('ZADD', forget, batch.forgets)
 end
 
 -- How a closed reservation is named in errors (the in-process ledger words it the same).
@@ -138,20 +163,25 @@ end
 
 -- Return the reservations of workers that never came back; forget closed ids past their time.
 local function sweep()
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', deadlines, '-inf', exact(now), 'LIMIT', 0, 1000)) do
-    local entry = open_entry(id)
-    redis.call('ZREM', deadlines, id)
-    if entry then
-      redis.call('HDEL', open, id)
-      add('reserved', 0 - entry.held)
-      add('expired', entry.held)
-      close(id, 'expired', entry.opener, entry.opener, {int(entry.held), entry.deadline})
+  local due = redis.call('ZRANGEBYSCORE', deadlines, '-inf', exact(now), 'LIMIT', 0, 1000)
+  if #due > 0 then
+    local entries, expiring, batch = fetch_all(open, due), {}, closing()
+    for i, id in ipairs(due) do
+      local entry = open_entry(entries[i])
+      if entry then
+        expiring[#expiring + 1] = id
+        add('reserved', 0 - entry.held)
+        add('expired', entry.held)
+        close(batch, id, 'expired', entry.opener, entry.opener, {int(entry.held), entry.deadline})
+      end
     end
+    call_in_chunks('ZREM', deadlines, due)
+    call_in_chunks('HDEL', open, expiring)
+    write_closed(batch)
   end
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', forget, '-inf', exact(now), 'LIMIT', 0, 1000)) do
-    redis.call('HDEL', closed, id)
-    redis.call('ZREM', forget, id)
-  end
+  local forgotten = redis.call('ZRANGEBYSCORE', forget, '-inf', exact(now), 'LIMIT', 0, 1000)
+  call_in_chunks('HDEL', closed, forgotten)
+  call_in_chunks('ZREM', forget, forgotten)
   flush()
 end
 
