@@ -56,6 +56,16 @@ class RedisLedger(LedgerAPI):
         Retrying is safe: every call carries a token, and a retried call gets the
         outcome of the first.
 
+    Attributes
+    ----------
+    window : BudgetWindow
+        The stored budget and windows.
+    reservation_timeout, closed_ttl : float or None
+        The stored seconds before an unsettled reservation expires, and that a
+        closed id is remembered.
+    created : float
+        When the ledger was created (server time, seconds since the epoch).
+
     Raises
     ------
     LedgerNotFound
