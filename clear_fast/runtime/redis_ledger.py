@@ -259,7 +259,7 @@ class RedisLedger(LedgerAPI):
         reply = self._calls.call("release", str(len(ids)), *ids)
         self._raise_refusal(reply, "release")
         return [
-            Release(query_id, int(line[1]), expired=line[0] == "expired")
+            Release(query_id, int(line[1]), late=line[0] == "expired")
             for query_id, line in zip(ids, self._lines(reply))
         ]
 
