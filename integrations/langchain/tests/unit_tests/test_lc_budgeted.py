@@ -268,15 +268,25 @@ def test_a_failed_call_gives_its_reservation_back(reasoner):
     assert budget.remaining == 100 and budget.spent == 0 and budget.calls == 1
 
 
-def test_a_bind_tools_that_hides_the_model_is_refused(reasoner):
-    """If the model cannot be found in what bind_tools returned, the cap would be lost: say so."""
+def test_a_bind_tools_that_returns_no_binding_is_refused(reasoner):
+    """The wrapper binds the provider-formatted tools on itself: it needs them as a binding's kwargs."""
 
+    class WrapsItself(SimulatedReasoningChatModel):
+        def bind_tools(self, tools, **kwargs):
+            return RunnableLambda(lambda x: x) | self
+
+    with pytest.raises(TypeError, match="bind_tools returned RunnableSequence"):
+        budgeted(WrapsItself(reasoner=reasoner)).bind_tools([])
+
+
+def test_bind_tools_copying_the_model_still_caps(reasoner):
     class CopiesItself(SimulatedReasoningChatModel):
         def bind_tools(self, tools, **kwargs):
             return self.model_copy().bind(tools=tools)
 
-    with pytest.raises(TypeError, match="per-call cap would be lost"):
-        budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
+    bound = budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
+    bound.invoke("solve #3", capped(44))
+    assert reasoner.calls == [(3, 44)]
 
 
 def test_responses_api_gets_max_output_tokens_and_effort():
