@@ -225,7 +225,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         source = (f"curves={self.curves!r}" if self.curves is not None else f"predictor={self.predictor!r}")
         chain = textwrap.indent(repr(self.chain), "  ").lstrip()
         return (
-            f"BudgetedRunnable(budget={type(self.ledger).__name__}: {books.free} of {books.total} tokens free, "
+            f"BudgetedRunnable(budget={type(self.ledger).__name__}: {books.free} of {books.budget} tokens free, "
             f"{source}, max_tokens={self.max_tokens}, on_abandon={self.on_abandon!r},\n  chain={chain})"
         )
 
