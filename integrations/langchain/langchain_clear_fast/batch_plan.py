@@ -65,7 +65,7 @@ class BatchPlan:
         funded = [i for i in range(n) if plan.grants[i] > 0]
         fallbacks = [i for i in range(n) if plan.grants[i] == 0] if fallback_tokens is not None else []
         asked = [plan.grants[i] for i in funded] + [fallback_tokens or 0] * len(fallbacks)
-        at_least = [g for g in asked[: len(funded)]] + [min(1, fallback_tokens or 0)] * len(fallbacks)
+        at_least = asked[: len(funded)] + [0] * len(fallbacks)  # a fallback always gets a reservation, maybe of 0
         outcomes = ledger.reserve_many([plan.ledger_id(i) for i in funded + fallbacks], asked, at_least=at_least)
         for i, outcome in zip(funded + fallbacks, outcomes):
             if i in fallbacks:

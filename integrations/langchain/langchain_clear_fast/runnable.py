@@ -235,7 +235,13 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         texts = [self.text_of(x) for x in inputs]
         curves, spread = self._source.for_inputs(inputs)
         budget = self.ledger.snapshot().free
-        solution = solve_shuffled(curves, spread, budget, risk_aware=self.risk_aware, seed=self.seed)
+        set_aside = 0  # tokens kept for the fallbacks of the inputs the allocation abandons
+        for _ in range(8):
+            solution = solve_shuffled(curves, spread, budget - set_aside, risk_aware=self.risk_aware, seed=self.seed)
+            wanted = min(budget, int((solution.tokens == 0).sum()) * (self.fallback_tokens or 0))
+            if wanted <= set_aside:
+                break
+            set_aside = wanted
         plan = BatchPlan.open(self.ledger, solution, budget, texts, config,
                               fallback_tokens=self.fallback_tokens, min_call_tokens=self.min_call_tokens)
         if self.on_abandon == "raise" and plan.abandoned:

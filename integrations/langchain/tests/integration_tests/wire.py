@@ -20,6 +20,11 @@ def caps(endpoint: RecordingEndpoint, text: str) -> list[int | None]:
     return [endpoint.cap_of(body) for body in endpoint.bodies_for(text)]
 
 
+def billed(endpoint: RecordingEndpoint, text: str) -> int:
+    """Completion tokens the server billed for the requests whose last user message contains ``text``."""
+    return sum(tokens for body, tokens in endpoint.billed if text in prompt_of(body))
+
+
 def prompts(endpoint: RecordingEndpoint) -> list[str]:
     return [prompt_of(body) for body in endpoint.bodies]
 
