@@ -12,7 +12,7 @@ What it answers:
 * plain text ``used <tokens>``;
 * a call of one of the request's ``tools`` (the one ``tool_choice`` names, else
   the first) when the last message is not a tool result, its arguments made up
-  from the tool's JSON schema;
+  from the tool's JSON schema (strings: the first phrase the prompt quotes, 'like this');
 * JSON for ``response_format``: an instance of the ``json_schema`` given, or for
   ``json_object`` an object with the keys quoted in the prompt ('setup');
 * with ``"stream": true``, server-sent events, and a last chunk with the usage
@@ -60,11 +60,12 @@ def text_of(content: Any) -> str:
     return ""
 
 
-def instance_of(schema: dict, defs: dict | None = None) -> Any:
-    """A small value valid for a JSON schema (objects, arrays, enums, the scalar types, refs, unions)."""
+def instance_of(schema: dict, defs: dict | None = None, text: str = "cat") -> Any:
+    """A small value valid for a JSON schema (objects, arrays, enums, the scalar types, refs, unions);
+    strings are ``text``."""
     defs = {**(defs or {}), **schema.get("$defs", {}), **schema.get("definitions", {})}
     if "$ref" in schema:
-        return instance_of(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return instance_of(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, text)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
@@ -72,16 +73,16 @@ def instance_of(schema: dict, defs: dict | None = None) -> Any:
     for union in ("anyOf", "oneOf", "allOf"):
         if union in schema:
             options = [s for s in schema[union] if s.get("type") != "null"] or schema[union]
-            return instance_of(options[0], defs)
+            return instance_of(options[0], defs, text)
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         properties = schema.get("properties", {})
-        return {name: instance_of(sub, defs) for name, sub in properties.items()}
+        return {name: instance_of(sub, defs, text) for name, sub in properties.items()}
     if kind == "array":
-        return [instance_of(schema.get("items", {"type": "string"}), defs)]
-    return {"string": "cat", "integer": 3, "number": 3.0, "boolean": True, "null": None}[kind]
+        return [instance_of(schema.get("items", {"type": "string"}), defs, text)]
+    return {"string": text, "integer": 3, "number": 3.0, "boolean": True, "null": None}[kind]
 
 
 class RecordingEndpoint:
@@ -163,19 +164,22 @@ class RecordingEndpoint:
         }, used
 
     def _message(self, body: dict, prompt: str, used: int, cut: bool) -> dict:
+        found = re.search(r"'([^']+)'", prompt)
+        quoted = found.group(1) if found else "cat"  # a string the prompt quotes becomes the answer's strings
         tools = body.get("tools") or []
         last_role = (body.get("messages") or [{}])[-1].get("role")
         if tools and body.get("tool_choice") != "none" and last_role != "tool":
             choice = body.get("tool_choice")
             name = choice["function"]["name"] if isinstance(choice, dict) else tools[0]["function"]["name"]
             (tool,) = [t for t in tools if t["function"]["name"] == name]
-            arguments = json.dumps(instance_of(tool["function"].get("parameters") or {"type": "object"}))
+            arguments = json.dumps(instance_of(tool["function"].get("parameters") or {"type": "object"}, text=quoted),
+                                   ensure_ascii=False)
             call = {"id": f"call_{len(self.bodies)}", "type": "function",
                     "function": {"name": name, "arguments": arguments[: len(arguments) // 2] if cut else arguments}}
             return {"role": "assistant", "content": None, "tool_calls": [call]}
         form = body.get("response_format") or {}
         if form.get("type") == "json_schema":
-            text = json.dumps(instance_of(form["json_schema"]["schema"]))
+            text = json.dumps(instance_of(form["json_schema"]["schema"], text=quoted), ensure_ascii=False)
         elif form.get("type") == "json_object":
             text = json.dumps({key: "cat" for key in dict.fromkeys(re.findall(r"'(\w+)'", prompt))})
         else:

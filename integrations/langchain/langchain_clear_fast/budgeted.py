@@ -20,15 +20,16 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Iterator, Sequence
 
 from clear_fast.calls import OPENAI_CAP_PARAMS
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.outputs import ChatResult, LLMResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import DynamicRunnable
 from pydantic import ConfigDict, model_validator
 
-from .model_call import CALL_CAP_KEY, ModelCall
+from .model_call import CALL_CAP_KEY, ModelCall, output_tokens
 from .provider_fields import langchain_fields
 from .rebuild import rebuild_around
 from .token_budget import CAP_KEY, EFFORT_KEY
@@ -259,6 +260,22 @@ class BudgetedChatModel(BaseChatModel):
             raise
         call.finished(None)
 
+    def stream_events(self, input: Any, config: RunnableConfig | None = None, *, version: str = "v2",
+                      stop: list[str] | None = None, **kwargs: Any) -> Any:
+        """Events of a call; ``version="v3"`` (LangChain's content-block stream) is capped and settled too."""
+        if version != "v3":
+            return super().stream_events(input, config, version=version, stop=stop, **kwargs)  # type: ignore[call-overload]
+        call = self._begin(config, kwargs)
+        return call.model.stream_events(input, _settled_when_done(call), version="v3", stop=stop, **call.kwargs)
+
+    def astream_events(self, input: Any, config: RunnableConfig | None = None, *, version: str = "v2",
+                       stop: list[str] | None = None, **kwargs: Any) -> Any:
+        """Async twin of :meth:`stream_events`."""
+        if version != "v3":
+            return super().astream_events(input, config, version=version, stop=stop, **kwargs)  # type: ignore[call-overload]
+        call = self._begin(config, kwargs)
+        return call.model.astream_events(input, _settled_when_done(call), version="v3", stop=stop, **call.kwargs)
+
     # --- BaseChatModel's own entry points (generate/agenerate): the model as built --------
 
     @property
@@ -295,6 +312,27 @@ class BudgetedChatModel(BaseChatModel):
 
     def __repr__(self) -> str:
         return f"BudgetedChatModel(model={self.model!r}, provider={self.provider!r}, output_limit={self.output_limit})"
+
+
+class _SettleWhenDone(BaseCallbackHandler):
+    """Settles a call when its model run ends, for entry points that hand back a stream object."""
+
+    run_inline = True
+
+    def __init__(self, call: ModelCall) -> None:
+        self.call = call
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        messages = [getattr(g, "message", None) for generations in response.generations for g in generations]
+        reported = [output_tokens(m) for m in messages if output_tokens(m) is not None]
+        self.call.settle(sum(reported) if reported else None)
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        self.call.failed(error)
+
+
+def _settled_when_done(call: ModelCall) -> RunnableConfig:
+    return merge_configs(call.config, {"callbacks": [_SettleWhenDone(call)]})
 
 
 def budgeted(
