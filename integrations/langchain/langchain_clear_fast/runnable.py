@@ -291,6 +291,16 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
     def _fallback(self) -> Runnable[Any, Any] | None:
         return self.on_abandon if isinstance(self.on_abandon, Runnable) else None
 
+    def _groups(self, plan: BatchPlan, kwargs: dict[str, Any]) -> list[tuple[list[int], Runnable[Any, Any], dict]]:
+        """What runs: the funded inputs through the chain, then the abandoned ones through the fallback."""
+        fallback = self._fallback()
+        groups = [(plan.funded, self._shared, kwargs)] + ([(plan.abandoned, fallback, {})] if fallback else [])
+        return [(indices, runnable, extra) for indices, runnable, extra in groups if indices]
+
+    def _markers(self, plan: BatchPlan) -> dict[int, Abandoned]:
+        """The abandoned inputs that get their ``Abandoned`` (no fallback runs for them)."""
+        return {} if self._fallback() is not None else {i: plan.abandoned_marker(i) for i in plan.abandoned}
+
     def run_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> BatchRun:
@@ -315,11 +325,11 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         outputs: dict[int, Any] = {}
         try:
             configs = self._configs(plan, run.get_child())
-            outputs.update(self._run_group(plan.funded, inputs, configs, self._shared, kwargs))
-            fallback = self._fallback()
-            if fallback is not None:
-                outputs.update(self._run_group(plan.abandoned, inputs, configs, fallback, {}))
-            outputs.update({i: plan.abandoned_marker(i) for i in plan.abandoned if i not in outputs})
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                results = runnable.batch([inputs[i] for i in indices], [configs[i] for i in indices],
+                                         return_exceptions=True, **extra)
+                outputs.update(zip(indices, results))
+            outputs.update(self._markers(plan))
         except BaseException as error:
             self._close(plan, outputs)
             run.on_chain_error(error)
@@ -327,15 +337,6 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         report = self._close(plan, outputs)
         run.on_chain_end(self._run_outputs(plan, outputs, report))
         return self._ordered(plan, outputs, report, return_exceptions)
-
-    @staticmethod
-    def _run_group(indices: list[int], inputs: list[Any], configs: dict[int, RunnableConfig],
-                   runnable: Runnable[Any, Any], kwargs: dict[str, Any]) -> dict[int, Any]:
-        if not indices:
-            return {}
-        results = runnable.batch([inputs[i] for i in indices], [configs[i] for i in indices],
-                                 return_exceptions=True, **kwargs)
-        return dict(zip(indices, results))
 
     async def arun_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -348,15 +349,11 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         outputs: dict[int, Any] = {}
         try:
             configs = self._configs(plan, run.get_child())
-            groups = [(plan.funded, self._shared, kwargs)]
-            if self._fallback() is not None:
-                groups.append((plan.abandoned, self._fallback(), {}))
-            for indices, runnable, extra in groups:
-                if indices:
-                    results = await runnable.abatch([inputs[i] for i in indices], [configs[i] for i in indices],
-                                                    return_exceptions=True, **extra)
-                    outputs.update(zip(indices, results))
-            outputs.update({i: plan.abandoned_marker(i) for i in plan.abandoned if i not in outputs})
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                results = await runnable.abatch([inputs[i] for i in indices], [configs[i] for i in indices],
+                                                return_exceptions=True, **extra)
+                outputs.update(zip(indices, results))
+            outputs.update(self._markers(plan))
         except BaseException as error:
             self._close(plan, outputs)
             await run.on_chain_error(error)
@@ -394,15 +391,10 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         streams: list[Any] = []
         try:
             configs = self._configs(plan, run.get_child())
-            fallback = self._fallback()
-            if fallback is None:
-                for i in plan.abandoned:
-                    outputs[i] = plan.abandoned_marker(i)
-                    yield i, outputs[i]
-            groups = [(plan.funded, self._shared, kwargs)] + ([(plan.abandoned, fallback, {})] if fallback else [])
-            for indices, runnable, extra in groups:
-                if not indices:
-                    continue
+            for i, marker in self._markers(plan).items():
+                outputs[i] = marker
+                yield i, marker
+            for indices, runnable, extra in self._groups(plan, kwargs):
                 stream = runnable.batch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
                                                      return_exceptions=True, **extra)
                 streams.append(stream)
@@ -432,15 +424,10 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         streams: list[Any] = []
         try:
             configs = self._configs(plan, run.get_child())
-            fallback = self._fallback()
-            if fallback is None:
-                for i in plan.abandoned:
-                    outputs[i] = plan.abandoned_marker(i)
-                    yield i, outputs[i]
-            groups = [(plan.funded, self._shared, kwargs)] + ([(plan.abandoned, fallback, {})] if fallback else [])
-            for indices, runnable, extra in groups:
-                if not indices:
-                    continue
+            for i, marker in self._markers(plan).items():
+                outputs[i] = marker
+                yield i, marker
+            for indices, runnable, extra in self._groups(plan, kwargs):
                 stream = runnable.abatch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
                                                       return_exceptions=True, **extra)
                 streams.append(stream)
