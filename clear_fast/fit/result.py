@@ -72,6 +72,14 @@ class FitResult:
     form : {"cumulative", "surge"}
         The curve form :meth:`curves` builds unless told otherwise: ``"cumulative"``, what
         the fit measures (accuracy at a cap); a model profile records it.
+    decoding : {"sampled", "deterministic"}
+        How the runs were read: independent draws, or one answer per query seen at several
+        caps (greedy decoding; each query was fitted on its most informative run).
+    width_prior : (float, float) or None
+        The prior on the width the fit used (see :func:`clear_fast.fit.fit_rollouts`).
+    notes : tuple of str
+        Every warning the fit raised (deterministic decoding found, a width the runs do not
+        measure, a parameter on a bound): a profile keeps them.
     """
 
     beta: float
@@ -96,6 +104,14 @@ class FitResult:
     success_model: str = "shared"
     success_concentration: float = math.inf
     form: str = "cumulative"
+    decoding: str = "sampled"
+    width_prior: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> float:
+        """``1/beta``: the width of the surge in tokens."""
+        return 1.0 / self.beta
 
     @property
     def alpha(self) -> float:
@@ -173,6 +189,9 @@ class FitResult:
                 "n_runs": self.n_runs,
                 "ks_statistic": _finite_or_none(self.ks_statistic),
                 "ks_pvalue": _finite_or_none(self.ks_pvalue),
+                "decoding": self.decoding,
+                "width_prior": None if self.width_prior is None else list(self.width_prior),
+                "notes": list(self.notes),
                 # an uncapped group has cap inf, which strict JSON cannot hold: null
                 "calibration": [
                     {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in vars(row).items()}
@@ -219,6 +238,9 @@ class FitResult:
                 success_model=data["success"]["model"],
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
                 form=require_choice("form", data.get("form", "cumulative"), FORMS),
+                decoding=require_choice("decoding", fit.get("decoding", "sampled"), ("sampled", "deterministic")),
+                width_prior=None if fit.get("width_prior") is None else tuple(float(v) for v in fit["width_prior"]),
+                notes=tuple(str(note) for note in fit.get("notes", ())),
                 **arrays,
             )
         except (KeyError, TypeError) as error:
@@ -243,7 +265,7 @@ class FitResult:
         return (
             f"FitResult(n_queries={len(self.query_ids)}, beta={self.beta:.4g}, "
             f"success_probability={self.success_probability:.3f} ({self.success_model}), "
-            f"ks_statistic={self.ks_statistic:.3f})"
+            f"decoding={self.decoding!r}, ks_statistic={self.ks_statistic:.3f})"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import clear_fast
 from clear_fast import estimators, fit, uncertainty
 
-FIT = {"CalibrationRow", "FitResult", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"}
+FIT = {"CalibrationRow", "FitResult", "FitWarning", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"}
 ESTIMATORS = {
     "ConstantPrior",
     "HistoryPredictor",
