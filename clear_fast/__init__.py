@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the lazily loaded names, spelled out for type checkers and 
         HistoryPredictor,
         Observation,
         SelfEstimatePredictor,
+        SolvabilityPredictor,
         ThresholdPredictor,
         heldout_error,
     )
@@ -73,6 +74,7 @@ __all__ = [
     "Observation",
     "Rollouts",
     "SelfEstimatePredictor",
+    "SolvabilityPredictor",
     "ThresholdDistribution",
     "ThresholdPredictor",
     "UncertainAllocation",
@@ -112,8 +114,8 @@ __all__ = [
 # Where each lazily loaded public name lives.
 _LAZY_NAMES = {
     "clear_fast.estimators": (
-        "ConstantPrior", "HistoryPredictor", "Observation", "SelfEstimatePredictor", "ThresholdPredictor",
-        "heldout_error",
+        "ConstantPrior", "HistoryPredictor", "Observation", "SelfEstimatePredictor", "SolvabilityPredictor",
+        "ThresholdPredictor", "heldout_error",
     ),
     "clear_fast.fit": ("FitResult", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"),
     "clear_fast.evaluation": ("EvaluationResult", "evaluate"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,6 +168,85 @@ class FitResult:
             self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens,
             form=self.form if form is None else form,
         )
+
+    def curves_for(
+        self,
+        tau: ArrayLike,
+        success_probability: ArrayLike | None = None,
+        *,
+        form: str | None = None,
+        weight: ArrayLike | None = None,
+        min_tokens: ArrayLike | None = None,
+        max_tokens: ArrayLike | None = None,
+    ) -> SurgeCurves:
+        """Curves of new queries: their predicted thresholds with this model's ``beta``.
+
+        Parameters
+        ----------
+        tau : array_like, shape (n,)
+            Predicted thresholds in tokens (a threshold predictor's ``tau``).
+        success_probability : float or array_like, shape (n,), optional
+            Each query's chance of being solved at all (a
+            :class:`clear_fast.estimators.SolvabilityPredictor`'s prediction): the curve's
+            ceiling, ``alpha_i = p_i * beta**2``. Default: the model's mean ``p``.
+        form, weight, min_tokens, max_tokens
+            As in :meth:`curves`.
+
+        Returns
+        -------
+        SurgeCurves
+
+        Raises
+        ------
+        ValueError
+            When a success probability is not in (0, 1].
+        """
+        chance = np.asarray(self.success_probability if success_probability is None else success_probability, dtype=float)
+        if chance.ndim > 1 or not np.all((chance > 0) & (chance <= 1)):
+            bad = chance[~((chance > 0) & (chance <= 1))] if chance.ndim == 1 else chance
+            raise ValueError(f"`success_probability` must be in (0, 1], got {np.ravel(bad)[:1].tolist()}")
+        return SurgeCurves(
+            tau, chance * self.beta * self.beta, self.beta, weight=weight, min_tokens=min_tokens,
+            max_tokens=max_tokens, form=self.form if form is None else form,
+        )
+
+    def threshold_observations(self, texts: Mapping[Any, str] | Sequence[str]) -> list[tuple[str, float]]:
+        """``(text, tau)`` of every solved query, for a threshold predictor's ``update``.
+
+        A query no run solved has no threshold of its own: its posterior is the
+        population's tail beyond its caps (or the model does not know it), and
+        training a predictor on that would teach it the population's median, not the
+        query's. Those are left out (their chance of being solved at all is in
+        :meth:`solvability_observations`).
+
+        Parameters
+        ----------
+        texts : mapping of id to str, or sequence of str
+            The queries' texts, by id or in fitted order.
+        """
+        return [(text, float(tau)) for text, tau, solved in zip(self._texts(texts), self.tau, self.solved) if solved]
+
+    def solvability_observations(self, texts: Mapping[Any, str] | Sequence[str]) -> list[tuple[str, float]]:
+        """``(text, chance of being solved at all)`` of every fitted query, for a solvability predictor.
+
+        The chance is :attr:`query_success_probability`: with ``success="per_query"``
+        each query's own (under deterministic decoding, the probability that the model
+        knows it); with a shared ``p``, the same for all, which teaches nothing.
+        """
+        return [(text, float(p)) for text, p in zip(self._texts(texts), self.query_success_probability)]
+
+    def _texts(self, texts: Mapping[Any, str] | Sequence[str]) -> list[str]:
+        if isinstance(texts, Mapping):
+            missing = [q for q in self.query_ids if q not in texts]
+            if missing:
+                raise KeyError(f"`texts` has no text for the fitted query id {missing[0]!r}")
+            return [texts[q] for q in self.query_ids]
+        if isinstance(texts, str) or len(texts) != len(self.query_ids):
+            raise ValueError(
+                f"`texts` must map ids to texts or hold one text per fitted query ({len(self.query_ids)}), "
+                f"got {'a string' if isinstance(texts, str) else len(texts)}"
+            )
+        return list(texts)
 
     # -- model profile ------------------------------------------------------------------------------
 
