@@ -2,28 +2,37 @@
 
 :func:`run_openai_batch` allocates one budget over a batch of chat requests
 (``clear_fast.allocate`` over their curves, or ``allocate_levels`` over effort
-levels), sends only the funded requests with their own caps through an
-``openai.AsyncOpenAI`` client, reads the usage back and settles it on a ledger.
-:func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
+levels) or takes caps decided elsewhere (a risk-aware allocation, a uniform cap,
+the next wave of a batch), sends only the funded requests with their own caps
+through an ``openai.AsyncOpenAI`` client, reads the usage back and settles it on a
+ledger. :func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
 
 The client is used by duck typing (``client.chat.completions.create``), so this
 module never imports ``openai``; any OpenAI-compatible server works. Servers
 differ in which cap they honour (llama.cpp and older vLLM ignore
 ``max_completion_tokens``), so the cap parameter is an argument, and every
 response is checked against its cap: overruns are reported, and charged.
+
+An ``AsyncOpenAI`` client keeps a pool of connections that belong to the event
+loop it first ran in. A second ``asyncio.run`` with the same client fails its
+requests with "Event loop is closed", possibly after they reached the server, so
+the batch functions refuse such a client before sending anything, and say what
+to do instead.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_budget
+from .._checks import as_budget, first_bad_index
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..levels import allocate_levels
@@ -178,6 +187,51 @@ async def _send(
     )
 
 
+# client -> the event loop it last ran a batch in (weakly: neither is kept alive by this)
+_CLIENT_LOOPS: weakref.WeakKeyDictionary[Any, weakref.ReferenceType[Any]] = weakref.WeakKeyDictionary()
+
+
+def _claim_for_this_loop(client: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Refuse a client whose earlier batch ran in an event loop that has since closed.
+
+    Its pooled connections are bound to that loop: a request on one fails with
+    "Event loop is closed", and may already have reached the server (tokens spent,
+    answer lost), so the batch stops before it reserves or sends anything.
+    """
+    try:
+        previous = _CLIENT_LOOPS.get(client)
+    except TypeError:  # a client that cannot be weakly referenced is not tracked
+        return
+    earlier = previous() if previous is not None else None
+    if previous is not None and earlier is not loop and (earlier is None or earlier.is_closed()):
+        raise RuntimeError(
+            "`client` ran an earlier batch in an event loop that is now closed (a previous asyncio.run); its "
+            "pooled connections belong to that loop, and requests on them fail with 'Event loop is closed', "
+            "possibly after reaching the server. Create the client inside the coroutine you give asyncio.run "
+            "(`async with openai.AsyncOpenAI() as client: ...`), or run every batch in one asyncio.run"
+        )
+    try:
+        _CLIENT_LOOPS[client] = weakref.ref(loop)
+    except TypeError:
+        pass
+
+
+def _as_caps(caps: Any, n: int) -> tuple[list[int], float]:
+    """Caps from an allocation (anything with ``tokens``) or an array of whole tokens, and its shadow price."""
+    price = float(getattr(caps, "shadow_price", math.nan))
+    values = np.asarray(getattr(caps, "tokens", caps))
+    if values.shape != (n,):
+        raise ValueError(f"`caps` must hold one cap per request ({n}), got shape {values.shape}")
+    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number):
+        raise TypeError(f"`caps` must hold whole numbers of tokens, got dtype {values.dtype}")
+    as_float = values.astype(np.float64)
+    bad = ~np.isfinite(as_float) | (as_float < 0) | (as_float != np.floor(as_float))
+    if bad.any():
+        i = first_bad_index(bad)
+        raise ValueError(f"`caps` must be whole numbers of tokens >= 0, got {values[i].item()!r} at index {i}")
+    return [int(c) for c in as_float], price
+
+
 async def _run(
     client: Any,
     requests: Sequence[Any],
@@ -195,6 +249,7 @@ async def _run(
 
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
         raise ValueError(f"`max_concurrency` must be a whole number >= 1, got {max_concurrency!r}")
+    _claim_for_this_loop(client, asyncio.get_running_loop())
     fields = grants_to_requests("openai", np.asarray(caps, dtype=np.int64), efforts=efforts, openai_cap_param=cap_param)
     semaphore = asyncio.Semaphore(max_concurrency)
     batch_id = uuid.uuid4().hex[:12]
@@ -235,29 +290,39 @@ def _ledger_and_budget(budget: Any, ledger: LedgerAPI | None) -> tuple[LedgerAPI
 async def run_openai_batch(
     client: Any,
     requests: Sequence[Any],
-    curves: SurgeCurves,
-    budget: int | None,
+    curves: SurgeCurves | None = None,
+    budget: int | None = None,
     *,
     model: str,
+    caps: Any = None,
     cap_param: str = "max_completion_tokens",
     max_concurrency: int = 8,
     ledger: LedgerAPI | None = None,
 ) -> OpenAIBatchResult:
-    """Allocate ``budget`` over ``requests`` and send the funded ones, each with its cap.
+    """Allocate ``budget`` over ``requests`` (or take ``caps``) and send the funded ones, each with its cap.
 
     Parameters
     ----------
     client : openai.AsyncOpenAI
-        Or any object with an async ``chat.completions.create``.
+        Or any object with an async ``chat.completions.create``. Use it within one
+        event loop: a client whose earlier batch ran in an ``asyncio.run`` that has
+        ended is refused (its connections belong to the closed loop).
     requests : sequence, length n
         Each a prompt string, a list of chat messages, or a dict of ``create()``
         arguments with ``messages``.
-    curves : SurgeCurves, length n
-        Predicted utility of each request against its cap.
+    curves : SurgeCurves, length n, optional
+        Predicted utility of each request against its cap: the batch runs
+        ``clear_fast.allocate(curves, budget)``. Give either ``curves`` or ``caps``.
     budget : int or None
-        Output tokens for the batch; None with a ``ledger``: what it has free.
+        Output tokens for the batch; None with a ``ledger``: what it has free; None
+        with ``caps`` and no ledger: the sum of the caps.
     model : str
         Model name sent with every request.
+    caps : allocation or array_like of int, shape (n,), optional
+        Caps decided elsewhere, sent as they are: any allocation with ``tokens``
+        (``allocate_uncertain(...)``, ``allocate(...)``; its ``shadow_price`` is kept) or
+        whole numbers of tokens (0 = not sent), e.g. a uniform cap or the next wave of
+        :mod:`clear_fast.waves`. Their sum must fit the budget.
     cap_param : {"max_completion_tokens", "max_tokens"}
         The cap parameter the server honours.
     max_concurrency : int, default 8
@@ -274,28 +339,42 @@ async def run_openai_batch(
     Raises
     ------
     ValueError, TypeError
-        On a bad budget, cap parameter, request or a length mismatch.
+        On a bad budget, cap parameter, request or a length mismatch; on both or
+        neither of ``curves`` and ``caps``; on caps that are not whole tokens or whose
+        sum exceeds the budget.
+    RuntimeError
+        When ``client`` ran an earlier batch in an event loop that is now closed.
     """
-    if not isinstance(curves, SurgeCurves):
+    if (curves is None) == (caps is None):
+        raise TypeError("give either `curves` (to allocate the budget here) or `caps` (decided elsewhere), not both")
+    if curves is not None and not isinstance(curves, SurgeCurves):
         raise TypeError(f"`curves` must be SurgeCurves, got {type(curves).__name__}")
-    if len(curves) != len(requests):
-        raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
     if cap_param not in OPENAI_CAP_PARAMS:
         raise ValueError(f"`cap_param` must be one of {OPENAI_CAP_PARAMS}, got {cap_param!r}")
-    ledger, budget = _ledger_and_budget(budget, ledger)
-    allocation = allocate(curves, budget)
-    caps = [int(t) for t in allocation.tokens]
+    if curves is not None:
+        if len(curves) != len(requests):
+            raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
+        ledger, budget = _ledger_and_budget(budget, ledger)
+        allocation = allocate(curves, budget)
+        granted, price = [int(t) for t in allocation.tokens], float(allocation.shadow_price)
+    else:
+        granted, price = _as_caps(caps, len(requests))
+        if budget is None and ledger is None:
+            budget = sum(granted)
+        ledger, budget = _ledger_and_budget(budget, ledger)
+        if sum(granted) > budget:
+            raise ValueError(f"`caps` sum to {sum(granted)} tokens, over the budget of {budget}")
     return await _run(
         client,
         requests,
-        caps,
-        [None] * len(caps),
+        granted,
+        [None] * len(granted),
         model=model,
         cap_param=cap_param,
         max_concurrency=max_concurrency,
         ledger=ledger,
         budget=budget,
-        shadow_price=float(allocation.shadow_price),
+        shadow_price=price,
     )
 
 
