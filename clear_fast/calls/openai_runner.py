@@ -6,6 +6,9 @@ levels) or takes caps decided elsewhere (a risk-aware allocation, a uniform cap,
 the next wave of a batch), sends only the funded requests with their own caps
 through an ``openai.AsyncOpenAI`` client, reads the usage back and settles it on a
 ledger. :func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
+:func:`run_openai_waves` runs a batch in waves: after each pass, what it did not
+use goes to the requests it abandoned or that were cut at their cap
+(:func:`clear_fast.waves.next_wave`).
 
 The client is used by duck typing (``client.chat.completions.create``), so this
 module never imports ``openai``; any OpenAI-compatible server works. Servers
@@ -27,6 +30,7 @@ import math
 import uuid
 import weakref
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -36,6 +40,8 @@ from .._checks import as_budget, first_bad_index
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..levels import allocate_levels
+from ..uncertainty import allocate_uncertain
+from ..waves import next_wave
 from ..runtime import Ledger, LedgerAPI
 from .providers import OPENAI_CAP_PARAMS, grants_to_requests, level_names
 
@@ -375,6 +381,146 @@ async def run_openai_batch(
         ledger=ledger,
         budget=budget,
         shadow_price=price,
+    )
+
+
+@dataclass(frozen=True)
+class OpenAIWavesResult:
+    """A batch run in waves: every pass, and each request's last outcome.
+
+    Attributes
+    ----------
+    passes : list of OpenAIBatchResult
+        The first pass, then each wave (a wave's ``budget`` is what was left).
+    outcomes : list of RequestOutcome
+        Per request, the outcome of the last pass that sent it (its first-pass
+        outcome, abandoned, if none did).
+    correct : ndarray of bool or None
+        Per request, whether some pass answered it right (``is_correct`` given), else None.
+    budget : int
+        Tokens the whole batch could spend.
+    """
+
+    passes: list[OpenAIBatchResult]
+    outcomes: list[RequestOutcome]
+    correct: NDArray[np.bool_] | None
+    budget: int
+
+    @property
+    def spent(self) -> int:
+        """Output tokens over all passes (overruns included)."""
+        return sum(p.spent for p in self.passes)
+
+    @property
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Per request: True when no pass sent it."""
+        return np.array([o.abandoned for o in self.outcomes], dtype=bool)
+
+    @property
+    def overruns(self) -> list[tuple[int, int]]:
+        """``(pass, request index)`` of every response whose server ignored its cap."""
+        return [(k, i) for k, result in enumerate(self.passes) for i in result.overruns]
+
+
+async def run_openai_waves(
+    client: Any,
+    requests: Sequence[Any],
+    curves: SurgeCurves,
+    budget: int,
+    *,
+    model: str,
+    spread: ArrayLike = 0.0,
+    first: Any = None,
+    max_waves: int = 3,
+    decoding: str = "deterministic",
+    is_correct: Callable[[int, str | None], bool] | None = None,
+    cap_param: str = "max_completion_tokens",
+    max_concurrency: int = 8,
+) -> OpenAIWavesResult:
+    """Run a batch, then spend what it did not use on the requests it abandoned or that were cut.
+
+    Parameters
+    ----------
+    client, requests, model, cap_param, max_concurrency
+        As in :func:`run_openai_batch`.
+    curves : SurgeCurves, form "cumulative", length n
+        Predicted chance of success of each request against its cap.
+    budget : int
+        Output tokens for all passes together.
+    spread : float or array_like, shape (n,)
+        Standard deviation of each predicted ``log tau`` (0: the thresholds are taken as
+        known).
+    first : allocation or array_like of int, optional
+        Caps of the first pass; default ``allocate_uncertain(curves, spread, budget)``
+        (``allocate(curves, budget)`` when every spread is 0).
+    max_waves : int
+        Waves after the first pass (>= 0).
+    decoding : {"deterministic", "sampled"}
+        Whether the server repeats an answer (temperature 0) or samples afresh.
+    is_correct : callable, optional
+        ``is_correct(index, content) -> bool``, a grader: correct requests are never
+        rerun, even when their answer was cut after it came. Without one, a request that
+        finished under its cap is done and one cut at its cap is a candidate.
+
+    Returns
+    -------
+    OpenAIWavesResult
+
+    Notes
+    -----
+    One private ledger holds ``budget`` for all passes: each wave reserves only what
+    the earlier ones left, so the batch never spends more than its budget (an endpoint
+    that ignores caps is charged what it used, and the next wave has that much less).
+    A rerun is a new request at a larger cap (a chat API cannot continue a cut answer).
+    """
+    total = as_budget(budget)
+    if not isinstance(curves, SurgeCurves):
+        raise TypeError(f"`curves` must be SurgeCurves, got {type(curves).__name__}")
+    if len(curves) != len(requests):
+        raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
+    rounds = max_waves if isinstance(max_waves, int) and not isinstance(max_waves, bool) else -1
+    if rounds < 0:
+        raise ValueError(f"`max_waves` must be a whole number >= 0, got {max_waves!r}")
+    spreads = np.broadcast_to(np.asarray(spread, dtype=np.float64), (len(curves),))
+    if first is None:
+        first = allocate_uncertain(curves, spreads, total) if np.any(spreads > 0) else allocate(curves, total)
+    ledger = Ledger(total)
+    n = len(requests)
+    tried = np.zeros(n, dtype=np.float64)
+    cut = np.zeros(n, dtype=bool)
+    correct = np.zeros(n, dtype=bool)
+    latest: list[RequestOutcome | None] = [None] * n
+    passes: list[OpenAIBatchResult] = []
+    caps: Any = first
+    for wave in range(rounds + 1):
+        if wave > 0:
+            plan = next_wave(
+                curves, spreads, ledger.snapshot().free, tried=tried, cut=cut,
+                correct=correct if is_correct is not None else None, decoding=decoding,
+            )
+            if not plan.tokens.any():
+                break
+            caps = plan.tokens
+        result = await run_openai_batch(
+            client, requests, caps=caps, model=model, cap_param=cap_param, max_concurrency=max_concurrency,
+            ledger=ledger,
+        )
+        passes.append(result)
+        for outcome in result.outcomes:
+            if outcome.abandoned and latest[outcome.index] is not None:
+                continue
+            latest[outcome.index] = outcome
+            if outcome.abandoned or outcome.error is not None:
+                continue
+            tried[outcome.index] = outcome.cap
+            cut[outcome.index] = outcome.cut_off
+            if is_correct is not None and is_correct(outcome.index, outcome.content):
+                correct[outcome.index] = True
+    return OpenAIWavesResult(
+        passes=passes,
+        outcomes=[o if o is not None else RequestOutcome(i, 0, None) for i, o in enumerate(latest)],
+        correct=correct if is_correct is not None else None,
+        budget=total,
     )
 
 
