@@ -36,7 +36,7 @@ from typing import IO, TYPE_CHECKING, Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_budget, first_bad_index
+from .._checks import as_budget, as_whole_counts
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..levels import allocate_levels
@@ -225,17 +225,7 @@ def _claim_for_this_loop(client: Any, loop: asyncio.AbstractEventLoop) -> None:
 def _as_caps(caps: Any, n: int) -> tuple[list[int], float]:
     """Caps from an allocation (anything with ``tokens``) or an array of whole tokens, and its shadow price."""
     price = float(getattr(caps, "shadow_price", math.nan))
-    values = np.asarray(getattr(caps, "tokens", caps))
-    if values.shape != (n,):
-        raise ValueError(f"`caps` must hold one cap per request ({n}), got shape {values.shape}")
-    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number):
-        raise TypeError(f"`caps` must hold whole numbers of tokens, got dtype {values.dtype}")
-    as_float = values.astype(np.float64)
-    bad = ~np.isfinite(as_float) | (as_float < 0) | (as_float != np.floor(as_float))
-    if bad.any():
-        i = first_bad_index(bad)
-        raise ValueError(f"`caps` must be whole numbers of tokens >= 0, got {values[i].item()!r} at index {i}")
-    return [int(c) for c in as_float], price
+    return as_whole_counts("caps", getattr(caps, "tokens", caps), n).tolist(), price
 
 
 async def _run(

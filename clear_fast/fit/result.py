@@ -163,10 +163,9 @@ class FitResult:
             (each query's own ``p`` when they were fitted per query).
         """
         pick = np.arange(len(self.query_ids)) if query_ids is None else self.index_of(query_ids)
-        alpha = self.query_success_probability[pick] * self.beta * self.beta
-        return SurgeCurves(
-            self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens,
-            form=self.form if form is None else form,
+        return self.curves_for(
+            self.tau[pick], self.query_success_probability[pick], form=form, weight=weight,
+            min_tokens=min_tokens, max_tokens=max_tokens,
         )
 
     def curves_for(

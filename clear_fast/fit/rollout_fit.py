@@ -275,8 +275,10 @@ def _summarise(
         "log_tau_spread": log_spread,
         "solved": model.solved.copy(),
         # shared: exactly p (the posterior sum reproduces it only up to rounding)
+        # a curve needs a positive ceiling: a posterior chance that underflows stays a tiny positive number
         "query_success_probability": (
-            success_weighted.sum(axis=1) if success == "per_query" else np.full(model.n_queries, params.p_mean)
+            np.clip(success_weighted.sum(axis=1), 1e-12, 1.0) if success == "per_query"
+            else np.full(model.n_queries, params.p_mean)
         ),
     }
     for array in arrays.values():

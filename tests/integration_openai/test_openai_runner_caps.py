@@ -54,8 +54,8 @@ async def test_caps_on_a_shared_ledger_settle_their_usage(client, endpoint):
     [
         ({}, TypeError, "give either `curves`"),
         ({"caps": [1] * 6, "curves": SurgeCurves.from_peak(np.ones(6), 1.0, 1.0)}, TypeError, "not both"),
-        ({"caps": [10] * 5}, ValueError, r"one cap per request \(6\), got shape \(5,\)"),
-        ({"caps": [10, 10, 10, 10, 10, 2.5]}, ValueError, "whole numbers of tokens >= 0, got 2.5 at index 5"),
+        ({"caps": [10] * 5}, ValueError, r"`caps` must have shape \(6,\), got \(5,\)"),
+        ({"caps": [10, 10, 10, 10, 10, 2.5]}, ValueError, "whole numbers >= 0, got 2.5 at index 5"),
         ({"caps": [10, -1, 10, 10, 10, 10]}, ValueError, "got -1 at index 1"),
         ({"caps": [True] * 6}, TypeError, "dtype bool"),
         ({"caps": [100] * 6, "budget": 500}, ValueError, "`caps` sum to 600 tokens, over the budget of 500"),
