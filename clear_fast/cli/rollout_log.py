@@ -50,7 +50,8 @@ def read_rollouts(table: QueryTable) -> Any:
     Columns: a query id (``query_id``, ``query`` or ``id``), the cap (``cap`` or
     ``max_tokens``; empty = uncapped), tokens used (``tokens_used``, ``tokens`` or
     ``output_tokens``), ``cut`` (true/false) or ``finish_reason`` (``length`` =
-    cut), and ``correct`` (true/false).
+    cut), and ``correct`` (true/false). A run both cut and correct (the answer came
+    before the cap and the model went on) counts as an answer that fitted.
 
     Raises
     ------
@@ -86,10 +87,5 @@ def read_rollouts(table: QueryTable) -> Any:
         raise CommandError(
             f"{table.source}, {table.locate(i)}: used {tokens[i]:g} tokens over its cap {caps[i]:g}; "
             "an endpoint that overruns its cap cannot be fitted, drop such runs"
-        )
-    both = np.flatnonzero(cut & correct)
-    if both.size:
-        raise CommandError(
-            f"{table.source}, {table.locate(int(both[0]))}: a run cut at its cap cannot be correct; fix `correct` or `cut`"
         )
     return Rollouts.from_arrays(ids, caps, tokens, cut, correct)
