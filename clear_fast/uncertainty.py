@@ -115,12 +115,15 @@ class UncertainAllocation:
     total_expected_utility : float
         Their sum: the objective that was maximised.
     upper_bound : float
-        No choice among the candidate grants does better in expectation.
+        No choice among the candidate grants does better in expectation (proven).
     shadow_price : float
         Expected utility per token at the margin.
     budget : int
     levels : LevelAllocation
         The knapsack's own answer (chosen candidate per query).
+    optimal : bool
+        True when the answer is proven optimal among the candidate grants, within
+        ``max(rtol * total_expected_utility, shadow_price)``.
     """
 
     tokens: NDArray[np.int64]
@@ -130,6 +133,12 @@ class UncertainAllocation:
     shadow_price: float
     budget: int
     levels: LevelAllocation
+    optimal: bool = True
+
+    @property
+    def gap(self) -> float:
+        """``upper_bound - total_expected_utility``: how far from the best choice among the candidates it can be."""
+        return self.upper_bound - self.total_expected_utility
 
     @property
     def funded(self) -> NDArray[np.bool_]:
@@ -167,7 +176,7 @@ def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48
 
 
 def allocate_uncertain(
-    curves: SurgeCurves, spread: ArrayLike, budget: int, *, levels: int = 48, nodes: int = 24
+    curves: SurgeCurves, spread: ArrayLike, budget: int, *, levels: int = 48, nodes: int = 24, rtol: float = 1e-3
 ) -> UncertainAllocation:
     """Allocate a budget to maximise expected utility when thresholds are uncertain.
 
@@ -184,6 +193,9 @@ def allocate_uncertain(
         Candidate grants per query (>= 2).
     nodes : int
         Quadrature nodes for the expectation over ``log tau``.
+    rtol : float
+        Relative tolerance of the optimality proof among the candidate grants
+        (>= 0), as in :func:`clear_fast.allocate_levels`.
 
     Returns
     -------
@@ -209,9 +221,9 @@ def allocate_uncertain(
     grants = candidate_grants(curves, spreads, levels=levels)
     values = expected_utility(curves, spreads, grants, nodes=nodes)
     if len(curves) == 0:
-        empty = allocate_levels(np.zeros((0, grants.shape[1])), np.zeros((0, grants.shape[1])), total)
+        empty = allocate_levels(np.zeros((0, grants.shape[1])), np.zeros((0, grants.shape[1])), total, rtol=rtol)
         return UncertainAllocation(np.zeros(0, np.int64), np.zeros(0), 0.0, 0.0, 0.0, total, empty)
-    chosen = allocate_levels(grants.astype(np.float64), values, total)
+    chosen = allocate_levels(grants.astype(np.float64), values, total, rtol=rtol)
     rows = np.arange(len(curves))
     funded = chosen.level >= 0
     tokens = np.where(funded, grants[rows, np.maximum(chosen.level, 0)], 0).astype(np.int64)
@@ -224,4 +236,5 @@ def allocate_uncertain(
         shadow_price=float(chosen.shadow_price),
         budget=total,
         levels=chosen,
+        optimal=chosen.optimal,
     )

@@ -73,4 +73,6 @@ def test_levels_price_the_first_misfit():
     result = cf.allocate_levels([[100.0], [100.0]], [[0.8], [0.4]], 150)
     np.testing.assert_array_equal(result.level, [0, -1])
     assert result.shadow_price == pytest.approx(0.4 / 100)
-    assert result.upper_bound == pytest.approx(0.8 + 0.4 * 0.5)
+    # the LP bound (0.8 + 0.4 * 0.5) leaves a gap of 0.2; the search proves 0.8 optimal within one token's value
+    assert result.search == "completed" and result.optimal
+    assert 0.8 <= result.upper_bound <= 0.8 + result.shadow_price * (1 + 1e-9)
