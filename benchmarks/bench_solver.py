@@ -10,7 +10,7 @@ over to another machine are the ratios. Peak extra memory of one allocate call i
 read in a fresh child process from the kernel's own accounting (VmHWM after
 resetting it), so allocations outside Python's tracing count too.
 
-The measuring code is ``clear_fast.cli.bench`` (also behind ``clear-fast bench``);
+The measuring code is ``clear_fast.experiments.solver_benchmark`` (also behind ``clear-fast bench``);
 this script runs it at the sizes of the targets and writes
 benchmarks/results/bench_solver.json.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import clear_fast as cf
-from clear_fast.cli.bench import BUDGET_PER_QUERY, memory_is_measurable, run_benchmark
+from clear_fast.experiments.solver_benchmark import BUDGET_PER_QUERY, memory_is_measurable, run_benchmark
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_solver.json"
 

@@ -13,26 +13,30 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import as_budget, as_tolerance
+from ._checks import as_budget, as_tolerance, require_instance
 from ._exact import SEARCH_DONE, SEARCH_SKIPPED, settle
+from ._grant_views import GrantViews
 from ._kernel import kernel
 from ._rounding import round_grants, round_market_grants, spend_leftover
 from .curves import SurgeCurves
-from .pricing import _breakeven, _require_curves, utility_of
+from .pricing import _breakeven, utility_of
 
 #: how the market cleared (``Allocation.clearing``)
 CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
 
 
 @dataclass(frozen=True, eq=False)
-class Allocation:
+class Allocation(GrantViews):
     """The answer of :func:`allocate`.
 
     Attributes
     ----------
     tokens : ndarray of int64, shape (n,)
         Grant per query; 0 means abandoned (never send it to the model).
-    funded : ndarray of bool, shape (n,)
+    funded, abandoned : ndarray of bool, shape (n,)
+        Queries with a grant, and without one (``tokens > 0`` and ``tokens == 0``).
+    spent : int
+        Tokens granted in total (``<= budget``).
     shadow_price : float
         The price per token that clears the market: the minimiser of the dual
         function. 0 when the budget covers every query's best grant.
@@ -65,7 +69,6 @@ class Allocation:
     """
 
     tokens: NDArray[np.int64]
-    funded: NDArray[np.bool_]
     shadow_price: float
     utility: float
     upper_bound: float
@@ -76,7 +79,8 @@ class Allocation:
     optimal: bool = True
     tolerance: float = 0.0
     search: str = SEARCH_SKIPPED
-    curves: SurgeCurves | None = field(default=None, repr=False)
+    spent: int = field(init=False)
+    _curves: SurgeCurves | None = field(default=None, repr=False)
     _breakeven: NDArray[np.float64] | None = field(default=None, repr=False)
     _losses: NDArray[np.float64] | None = field(default=None, repr=False)
     _threshold: float = field(default=0.0, repr=False)
@@ -86,20 +90,10 @@ class Allocation:
     def breakeven(self) -> NDArray[np.float64]:
         """Each query's break-even price (computed on first use where the solve did not need it)."""
         if self._breakeven is None:
-            be = np.zeros(len(self)) if self.curves is None else _breakeven(self.curves)[0]
+            be = np.zeros(len(self)) if self._curves is None else _breakeven(self._curves)[0]
             object.__setattr__(self, "_breakeven", be)
         assert self._breakeven is not None
         return self._breakeven
-
-    @property
-    def abandoned(self) -> NDArray[np.bool_]:
-        """Queries that get no tokens."""
-        return ~self.funded
-
-    @property
-    def spent(self) -> int:
-        """Tokens granted in total (``<= budget``)."""
-        return int(self.tokens.sum())
 
     def __len__(self) -> int:
         return int(self.tokens.shape[0])
@@ -112,7 +106,7 @@ class Allocation:
         i = index % n
         be, lam = float(self.breakeven[i]), self.shadow_price
         searched = self._losses is not None
-        if self.funded[i]:
+        if self.tokens[i] > 0:
             if be >= lam or not searched:
                 return (
                     f"query {i}: funded with {int(self.tokens[i])} tokens (break-even price {be:.6g} "
@@ -166,7 +160,6 @@ class Allocation:
 def _empty(budget: int) -> Allocation:
     return Allocation(
         tokens=np.zeros(0, dtype=np.int64),
-        funded=np.zeros(0, dtype=bool),
         shadow_price=0.0,
         utility=0.0,
         upper_bound=0.0,
@@ -226,7 +219,7 @@ def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocat
     :mod:`clear_fast._exact`). Its work is capped; at the cap the best answer
     found is returned with the bound that was proven and ``optimal=False``.
     """
-    curves = _require_curves(curves)
+    curves = require_instance("curves", curves, SurgeCurves)
     budget = as_budget(budget)
     tolerance = as_tolerance(rtol)
     n = len(curves)
@@ -259,7 +252,6 @@ def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocat
     settled = settle(curves, budget, tokens, achieved, float(price), bound, tolerance)
     return Allocation(
         tokens=settled.tokens,
-        funded=settled.tokens > 0,
         shadow_price=float(price),
         utility=settled.utility,
         upper_bound=settled.upper_bound,
@@ -270,7 +262,7 @@ def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocat
         optimal=settled.optimal,
         tolerance=settled.tolerance,
         search=settled.search,
-        curves=curves,
+        _curves=curves,
         _breakeven=be,
         _losses=settled.losses,
         _threshold=settled.threshold,

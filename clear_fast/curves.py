@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array, first_bad_index
+from . import _kernel
+from ._checks import as_float_array, first_bad_index, require_choice
 
 FORMS = ("surge", "cumulative")
 _FIELDS = ("tau", "alpha", "beta", "weight", "min_tokens", "max_tokens")
@@ -100,8 +101,7 @@ class SurgeCurves:
         max_tokens: ArrayLike | None = None,
         form: str = "surge",
     ) -> None:
-        if form not in FORMS:
-            raise ValueError(f"`form` must be one of {FORMS}, got {form!r}")
+        require_choice("form", form, FORMS)
         n = _length_of(
             tau=tau, alpha=alpha, beta=beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens
         )
@@ -212,13 +212,16 @@ class SurgeCurves:
     @property
     def peak_utility(self) -> NDArray[np.float64]:
         """Highest weighted utility each query can reach (0 where its cap is below its threshold)."""
-        from .pricing import utility  # local import: pricing sits above this module
-
         best = self.peak_tokens
         finite = np.isfinite(best)
         out = np.where(finite, 0.0, self.scale / (self.beta * self.beta))
         if finite.any():
-            out[finite] = utility(self.subset(np.flatnonzero(finite)), best[finite])
+            reached = self.subset(np.flatnonzero(finite))
+            at_peak = np.empty(len(reached))
+            _kernel.kernel.utility(
+                reached.form_code, reached.tau, reached.scale, reached.beta, np.ascontiguousarray(best[finite]), at_peak
+            )
+            out[finite] = at_peak
         out[self.lower > self.max_tokens] = 0.0
         return out
 

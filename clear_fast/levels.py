@@ -7,7 +7,7 @@ measured cost and utility, or nothing: a multiple-choice knapsack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -26,8 +26,13 @@ class LevelAllocation:
     ----------
     level : ndarray of int64, shape (n,)
         Chosen level per query (column of ``costs``), -1 for abandoned.
-    tokens : ndarray of float64, shape (n,)
-        Cost of the chosen level (0 when abandoned); ``sum(tokens) <= budget``.
+    tokens : ndarray of int64, shape (n,)
+        Cost of the chosen level in whole tokens (0 when abandoned): the cap to send.
+        A fractional cost is rounded down; the exact one is ``costs[i, level[i]]``.
+    funded : ndarray of bool, shape (n,)
+        Queries given a level (``level >= 0``).
+    spent : int
+        ``sum(tokens)`` (<= the chosen levels' summed costs <= ``budget``).
     utility : float
         Summed utility of the chosen levels.
     upper_bound : float
@@ -37,7 +42,7 @@ class LevelAllocation:
         ``upper_bound - utility`` (>= 0).
     shadow_price : float
         Utility per token of the first increment that did not fit (0 if all fit).
-    budget : float
+    budget : int
     optimal : bool
         True when ``gap <= tolerance``: proven optimal within the tolerance.
     tolerance : float
@@ -48,23 +53,24 @@ class LevelAllocation:
     """
 
     level: NDArray[np.int64]
-    tokens: NDArray[np.float64]
+    tokens: NDArray[np.int64]
     utility: float
     upper_bound: float
     gap: float
     shadow_price: float
-    budget: float
+    budget: int
     optimal: bool = True
     tolerance: float = 0.0
     search: str = SEARCH_SKIPPED
+    spent: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spent", int(self.tokens.sum()))
 
     @property
     def funded(self) -> NDArray[np.bool_]:
+        """Queries given a level."""
         return self.level >= 0
-
-    @property
-    def spent(self) -> float:
-        return float(self.tokens.sum())
 
 
 def _as_matrix(name: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -81,7 +87,7 @@ def _as_matrix(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return matrix
 
 
-def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: float, *, rtol: float = 1e-3) -> LevelAllocation:
+def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int, *, rtol: float = 1e-3) -> LevelAllocation:
     """Choose one effort level per query (or none) to maximise total utility within a budget.
 
     Parameters
@@ -129,9 +135,9 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: float, *, rt
     rtol = as_tolerance(rtol)
     n, levels = cost.shape
     level = np.full(n, -1, dtype=np.int64)
-    spent = np.zeros(n)
+    chosen_cost = np.zeros(n)
     if n == 0 or levels == 0:
-        return LevelAllocation(level, spent, 0.0, 0.0, 0.0, 0.0, float(total))
+        return LevelAllocation(level, np.zeros(n, dtype=np.int64), 0.0, 0.0, 0.0, 0.0, total)
 
     size = n * levels
     inc_query = np.empty(size, dtype=np.int64)
@@ -149,15 +155,17 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: float, *, rt
     # ties broken by query then hull position, so a query's increments stay in hull order
     order = np.ascontiguousarray(np.lexsort((np.arange(count), -slope)), dtype=np.int64)
     value, bound, price = kernel.level_greedy(
-        order, inc_query, inc_level, inc_cost, inc_gain, float(total), level, spent
+        order, inc_query, inc_level, inc_cost, inc_gain, float(total), level, chosen_cost
     )
     bound = max(bound, value)
     settled = settle_levels(cost, gain, float(total), level, float(price), float(bound), rtol)
     level = settled.level
-    chosen = np.flatnonzero(level >= 0)
-    spent = np.zeros(n)
-    spent[chosen] = cost[chosen, level[chosen]]
+    # each chosen cost read from the table, rounded down: the whole-token caps stay within what the
+    # budget was checked against
+    funded = np.flatnonzero(level >= 0)
+    tokens = np.zeros(n, dtype=np.int64)
+    tokens[funded] = np.floor(cost[funded, level[funded]])
     return LevelAllocation(
-        level, spent, settled.utility, settled.upper_bound, settled.upper_bound - settled.utility, float(price),
-        float(total), settled.optimal, settled.tolerance, settled.search,
+        level, tokens, settled.utility, settled.upper_bound, settled.upper_bound - settled.utility, float(price),
+        total, settled.optimal, settled.tolerance, settled.search,
     )

@@ -7,20 +7,12 @@ share. Token grants are whole numbers; a funded grant lies in
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array
+from ._checks import as_float_array, as_nonnegative_number, require_instance
 from ._kernel import kernel
 from .curves import SurgeCurves
-
-
-def _require_curves(curves: object) -> SurgeCurves:
-    if not isinstance(curves, SurgeCurves):
-        raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
-    return curves
 
 
 def integer_bounds(curves: SurgeCurves) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -63,7 +55,7 @@ def utility(curves: SurgeCurves, tokens: ArrayLike) -> NDArray[np.float64]:
         Zero below each threshold. Caps are not applied here: the curve is
         evaluated where asked.
     """
-    curves = _require_curves(curves)
+    curves = require_instance("curves", curves, SurgeCurves)
     grants = as_float_array("tokens", tokens, len(curves), minimum=0.0, allow_inf=True)
     out = np.empty(len(curves))
     if len(curves):
@@ -102,7 +94,7 @@ def breakeven_price(curves: SurgeCurves) -> NDArray[np.float64]:
     ``W = 1 / (1 + t/2 + sqrt(t + t^2/4))``, ``t = beta tau``. Cumulative form:
     the tangency ``e^y = 1 + y + y^2 + t y`` solved by Newton's method.
     """
-    return _breakeven(_require_curves(curves))[0]
+    return _breakeven(require_instance("curves", curves, SurgeCurves))[0]
 
 
 def _breakeven(curves: SurgeCurves) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -132,10 +124,8 @@ def best_response(curves: SurgeCurves, price: float) -> NDArray[np.int64]:
         query's bounds, 0 where that surplus is not positive. At price 0 an
         uncapped cumulative curve wants unboundedly many tokens: that is an error.
     """
-    curves = _require_curves(curves)
-    lam = float(price)
-    if not math.isfinite(lam) or lam < 0:
-        raise ValueError(f"`price` must be a finite number >= 0, got {price!r}")
+    curves = require_instance("curves", curves, SurgeCurves)
+    lam = as_nonnegative_number("price", price)
     n = len(curves)
     if n == 0:
         return np.zeros(0, dtype=np.int64)

@@ -15,24 +15,19 @@ curve is closer to concave and the knapsack's rounding loses less.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_budget, as_float_array
+from ._checks import as_budget, as_float_array, as_integer_at_least, require_instance
+from ._grant_views import GrantViews
 from .curves import SurgeCurves
 from .levels import LevelAllocation, allocate_levels
 
 _Z_RANGE = 8.0  # standard normal mass beyond 8 is 6e-16: nothing is lost by stopping there
 _TAIL = 2.5  # candidate grants cover tau_hat * exp(+-2.5 spread): 99% of the predictive mass
 _WIDTHS_PAST = {"surge": 3.0, "cumulative": 8.0}  # and this many 1/beta beyond it (where utility has levelled)
-
-
-def _check_count(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, *, nodes: int = 24) -> NDArray[np.float64]:
@@ -63,8 +58,7 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
     a smooth integrand on a finite interval, accurate to about 1e-6 relative with 24
     nodes. O(n L nodes).
     """
-    if not isinstance(curves, SurgeCurves):
-        raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
+    require_instance("curves", curves, SurgeCurves)
     n = len(curves)
     spreads = as_float_array("spread", spread, n, minimum=0.0)
     grants = np.array(tokens, dtype=np.float64, copy=True)
@@ -72,7 +66,7 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
         raise ValueError(f"`tokens` must have shape ({n},) or ({n}, L), got {grants.shape}")
     if not np.all(np.isfinite(grants)) or np.any(grants < 0):
         raise ValueError("`tokens` must be finite and >= 0")
-    count = _check_count("nodes", nodes, 1)
+    count = as_integer_at_least("nodes", nodes, 1)
     t, w = np.polynomial.legendre.leggauss(count)
     shape = grants.shape
     b = grants.reshape(n, -1) if n else grants.reshape(0, max(grants.shape[1:] or (1,)))
@@ -103,13 +97,17 @@ def expected_utility(curves: SurgeCurves, spread: ArrayLike, tokens: ArrayLike, 
 
 
 @dataclass(frozen=True, eq=False)
-class UncertainAllocation:
+class UncertainAllocation(GrantViews):
     """The answer of :func:`allocate_uncertain`.
 
     Attributes
     ----------
     tokens : ndarray of int64, shape (n,)
         Grant per query (0 = abandoned); ``sum(tokens) <= budget``.
+    funded, abandoned : ndarray of bool, shape (n,)
+        Queries with a grant, and without one.
+    spent : int
+        Tokens granted in total.
     expected_utility : ndarray of float64, shape (n,)
         Each query's expected utility at its grant.
     total_expected_utility : float
@@ -134,26 +132,12 @@ class UncertainAllocation:
     budget: int
     levels: LevelAllocation
     optimal: bool = True
+    spent: int = field(init=False)
 
     @property
     def gap(self) -> float:
         """``upper_bound - total_expected_utility``: how far from the best choice among the candidates it can be."""
         return self.upper_bound - self.total_expected_utility
-
-    @property
-    def funded(self) -> NDArray[np.bool_]:
-        """Queries given a grant."""
-        return self.tokens > 0
-
-    @property
-    def abandoned(self) -> NDArray[np.bool_]:
-        """Queries given nothing."""
-        return self.tokens == 0
-
-    @property
-    def spent(self) -> int:
-        """Tokens granted in total."""
-        return int(self.tokens.sum())
 
 
 def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48) -> NDArray[np.int64]:
@@ -164,7 +148,7 @@ def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48
     """
     n = len(curves)
     spreads = as_float_array("spread", spread, n, minimum=0.0)
-    count = _check_count("levels", levels, 2)
+    count = as_integer_at_least("levels", levels, 2)
     low = np.maximum(curves.min_tokens, curves.tau * np.exp(-_TAIL * spreads))
     high = np.minimum(curves.max_tokens, curves.tau * np.exp(_TAIL * spreads) + _WIDTHS_PAST[curves.form] / curves.beta)
     high = np.maximum(high, low)
@@ -214,8 +198,7 @@ def allocate_uncertain(
     :func:`clear_fast.allocate` instead: it solves the continuous problem exactly).
     Cost: O(n levels nodes) for the expectations, then O(n levels log(n levels)).
     """
-    if not isinstance(curves, SurgeCurves):
-        raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
+    require_instance("curves", curves, SurgeCurves)
     total = as_budget(budget)
     spreads = as_float_array("spread", spread, len(curves), minimum=0.0)
     grants = candidate_grants(curves, spreads, levels=levels)

@@ -12,7 +12,7 @@ from ._errors import CommandError
 from ._parser import debug_option, whole_number
 from .query_table import INPUT_FORMATS, QueryTable, read_query_table
 from .result_table import OUTPUT_FORMATS, output_format, write_rows
-from .model_profile import ModelProfile, load_profile
+from .model_profile import ModelProfile, read_model_profile
 from .level_columns import level_names
 
 DESCRIPTION = """\
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace) -> tuple[list[str], list[dict], str]:
     import clear_fast as cf
 
-    profile = load_profile(args.profile) if args.profile else None
+    profile = read_model_profile(args.profile) if args.profile else None
     if not table.has("tau") and profile is None:
         found = ", ".join(table.columns) or "none"
         raise CommandError(
@@ -145,7 +145,7 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
 
 def _add_requests(rows: list[dict], provider: str, *, with_levels: bool) -> None:
     """Each row's provider request fields (None for abandoned queries: no request at all)."""
-    from clear_fast.providers import grants_to_requests
+    from clear_fast.calls import grants_to_requests
 
     tokens = np.array([row["tokens"] for row in rows], dtype=np.int64)
     efforts = [row["level"] or None for row in rows] if with_levels and provider == "openai" else None

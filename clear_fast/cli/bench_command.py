@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"the benchmark needs scipy and rich ({error.name} is missing): `pip install scipy rich`") from None
     from rich.console import Console
 
-    from .bench import BUDGET_PER_QUERY, memory_is_measurable, ratio_table, run_benchmark
+    from clear_fast.experiments.solver_benchmark import BUDGET_PER_QUERY, memory_is_measurable, run_benchmark
 
     if args.memory and not memory_is_measurable():
         raise CommandError("--memory reads Linux's /proc/self/clear_refs, which this system does not have; drop --memory")
@@ -68,3 +70,31 @@ def run(args: argparse.Namespace) -> int:
         payload = {"budget_per_query": BUDGET_PER_QUERY, "rows": [row.as_dict() for row in rows]}
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def ratio_table(rows: Sequence[Any]) -> Any:
+    """The benchmark's rows (``BenchRow``) as a rich Table: ratios first, median times for reference."""
+    from rich import box
+    from rich.table import Table
+
+    import clear_fast as cf
+
+    table = Table(
+        title=f"clear_fast.allocate ({cf.IMPLEMENTATION} kernel) beside the paper's price bisection and argsort",
+        box=box.SIMPLE_HEAD,
+    )
+    show_memory = any(not math.isnan(r.peak_extra_bytes_per_query) for r in rows)
+    names = ["form", "parameters", "queries", "bisection/allocate", "allocate/argsort", "utility ratio", "gap %"]
+    names += ["bytes/query"] if show_memory else []
+    names += ["allocate ms", "bisection ms"]
+    for name in names:
+        table.add_column(name, justify="left" if name in ("form", "parameters") else "right")
+    for r in rows:
+        cells = [
+            r.form, r.parameters, f"{r.n:,}", f"{r.bisection_over_allocate:.1f}x", f"{r.allocate_over_argsort:.2f}x",
+            f"{r.utility_over_bisection:.5f}", f"{r.certified_gap_percent:.4f}",
+        ]
+        cells += [f"{r.peak_extra_bytes_per_query:.1f}"] if show_memory else []
+        cells += [f"{1e3 * r.allocate_s:.2f}", f"{1e3 * r.bisection_s:.2f}"]
+        table.add_row(*cells)
+    return table

@@ -34,8 +34,8 @@ class ModelProfile:
     tau_by_id: dict[str, float]
 
 
-def load_profile(path: str) -> ModelProfile:
-    """Read ``path`` with :func:`clear_fast.fit.load_profile`.
+def read_model_profile(path: str) -> ModelProfile:
+    """Read ``path`` with :func:`clear_fast.fit.load_profile`, keeping what ``allocate`` takes.
 
     Raises
     ------
@@ -54,6 +54,4 @@ def load_profile(path: str) -> ModelProfile:
     except ValueError as error:
         raise CommandError(f"profile {path}: {error}; write it with `clear-fast fit LOGS --out {path}`") from None
     tau_by_id = {str(query): float(tau) for query, tau in zip(fitted.query_ids, fitted.tau)}
-    # The profile records the form its alpha was fitted for; FitResult.to_dict writes "cumulative".
-    form = json.loads(file.read_text(encoding="utf-8")).get("form", "cumulative")
-    return ModelProfile(alpha=fitted.alpha, beta=fitted.beta, form=form, tau_by_id=tau_by_id)
+    return ModelProfile(alpha=fitted.alpha, beta=fitted.beta, form=fitted.form, tau_by_id=tau_by_id)

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_positive_number, require_choice, require_number
 from ..fit.recall import ThresholdDistribution, fit_recall
 from ..fit.result import FitResult
 from .protocol import as_observations, as_texts
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a number, got {value!r:.80}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 class ConstantPrior:
@@ -45,9 +37,10 @@ class ConstantPrior:
     """
 
     def __init__(self, tau: float = 400.0, spread: float = 1.0, *, strength: float = 1.0) -> None:
-        self._prior_mean = math.log(_positive("tau", tau))
-        self._prior_var = _positive("spread", spread) ** 2
-        self._strength = _positive("strength", strength)
+        # a non-number is a TypeError here, before the value is judged
+        self._prior_mean = math.log(as_positive_number("tau", require_number("tau", tau)))
+        self._prior_var = as_positive_number("spread", require_number("spread", spread)) ** 2
+        self._strength = as_positive_number("strength", require_number("strength", strength))
         self._count = 0.0
         self._sum = 0.0
         self._sum_squares = 0.0
@@ -71,11 +64,12 @@ class ConstantPrior:
         name : {"GSM8K", "MATH500", "AIME_AMC"}
             Benchmarks measured on Qwen2.5-Math-7B (easy, medium, hard maths).
         """
+        from importlib import resources  # here: `import clear_fast` must not load importlib.resources
+
         table = json.loads(resources.files("clear_fast").joinpath("data/paper_curves.json").read_text("utf-8"))
         recall = table["recall_vs_tokens"]
         known = sorted(k for k, v in recall.items() if isinstance(v, dict))
-        if name not in known:
-            raise ValueError(f"`name` must be one of {known}, got {name!r}")
+        require_choice("name", name, known)
         return cls.from_distribution(fit_recall(recall[name]["tokens"], recall[name]["recall_pct"], method=method), **kwargs)
 
     @property

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_integer_at_least, as_positive_number
 from .constant import ConstantPrior
 from .features import hashed_ngrams
 from .protocol import Observation, as_observations, as_texts
@@ -64,13 +64,11 @@ class HistoryPredictor:
     ) -> None:
         if embeddings is not None and not callable(getattr(embeddings, "embed_documents", None)):
             raise TypeError(f"`embeddings` must have an embed_documents(texts) method, got {type(embeddings).__name__}")
-        for name, value in (("n_features", n_features), ("neighbours", neighbours)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
+        n_features = as_integer_at_least("n_features", n_features, 1)
+        neighbours = as_integer_at_least("neighbours", neighbours, 1)
         if not (isinstance(ngram_range, tuple) and len(ngram_range) == 2 and 1 <= ngram_range[0] <= ngram_range[1]):
             raise ValueError(f"`ngram_range` must be (low, high) with 1 <= low <= high, got {ngram_range!r}")
-        if not (isinstance(ridge, (int, float)) and math.isfinite(ridge) and ridge > 0):
-            raise ValueError(f"`ridge` must be a finite number > 0, got {ridge!r}")
+        ridge = as_positive_number("ridge", ridge)
         self.prior = ConstantPrior() if prior is None else prior
         self.embeddings = embeddings
         self.n_features = n_features

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -10,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_float_array
+from .._checks import as_float_array, as_positive_tokens, require_instance
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,8 @@ class Observation:
     censored: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.text, str):
-            raise TypeError(f"`text` must be a string, got {type(self.text).__name__}")
-        if isinstance(self.tau, bool) or not isinstance(self.tau, (int, float, np.integer, np.floating)):
-            raise TypeError(f"`tau` must be a number of tokens, got {self.tau!r:.80}")
-        if not (math.isfinite(self.tau) and self.tau > 0):
-            raise ValueError(f"`tau` must be a finite number of tokens > 0, got {self.tau!r}")
+        require_instance("text", self.text, str)
+        as_positive_tokens("tau", self.tau)
 
 
 @runtime_checkable

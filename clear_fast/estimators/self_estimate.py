@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_number_at_least, as_positive_number
 from .constant import ConstantPrior
 from .parsing import parse_token_estimate
 from .protocol import as_observations, as_texts
@@ -77,10 +78,8 @@ class SelfEstimatePredictor:
             raise TypeError(f"`model` must have an invoke(prompt) method or be callable, got {type(model).__name__}")
         if not isinstance(prompt, str) or "{question}" not in prompt:
             raise ValueError("`prompt` must be a string with a {question} field")
-        if not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
-            raise ValueError(f"`spread` must be a finite number > 0, got {spread!r}")
-        if not (isinstance(max_tokens, (int, float)) and max_tokens >= 1):
-            raise ValueError(f"`max_tokens` must be a number >= 1, got {max_tokens!r}")
+        spread = as_positive_number("spread", spread)
+        max_tokens = as_number_at_least("max_tokens", max_tokens, 1)
         self.model = model
         self.prior = ConstantPrior() if prior is None else prior
         self.prompt = prompt

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import as_budget, as_float_array
+from .._checks import as_budget, as_float_array, as_integer_at_least, require_instance
 from ..curves import SurgeCurves
 from ..pricing import utility
 from ..workloads.pools import paper_data
@@ -114,15 +113,13 @@ def evaluate(
     model (one draw of each query's natural length and knowledge), so the
     differences between policies are paired, not independent noise.
     """
-    if not isinstance(stream, Stream):
-        raise TypeError(f"`stream` must be a Stream, got {type(stream).__name__}")
+    require_instance("stream", stream, Stream)
     chosen = tuple(paper_policies() if policies is None else policies)
     for policy in chosen:
         if not callable(getattr(policy, "decide", None)) or not isinstance(getattr(policy, "name", None), str):
             raise TypeError(f"`policies` must hold objects with `name` and `decide`, got {policy!r:.80}")
     budgets = [as_budget(b, "budgets_per_query") for b in budgets_per_query]
-    if isinstance(reasoner_seed, bool) or not isinstance(reasoner_seed, numbers.Integral) or reasoner_seed < 0:
-        raise ValueError(f"`reasoner_seed` must be an integer >= 0, got {reasoner_seed!r}")
+    as_integer_at_least("reasoner_seed", reasoner_seed, 0)
     if predictor is None:
         predictor = NoisyThresholdOracle(stream, DEFAULT_PREDICTOR_SIGMA, seed=stream.seed)
     tau_hat, _spread = predictor.predict(list(stream.texts))

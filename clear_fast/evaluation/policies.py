@@ -18,13 +18,13 @@ utility over each threshold's predictive spread (``clear_fast.uncertainty``).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_integer_at_least, as_nonnegative_number
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..uncertainty import allocate_uncertain
@@ -39,12 +39,12 @@ class Decision:
     ----------
     caps : ndarray of int64, shape (n,)
         Generation cap per query (0 = abandoned).
-    shadow_price : float or None
-        Price per token at which the caps clear, for policies that have one.
+    shadow_price : float
+        Price per token at which the caps clear, for policies that have one; NaN otherwise.
     """
 
     caps: NDArray[np.int64]
-    shadow_price: float | None = None
+    shadow_price: float = math.nan
 
 
 @runtime_checkable
@@ -108,9 +108,7 @@ class RiskAwareClearPolicy:
     name = "RiskAwareCLEAR"
 
     def __init__(self, spread: float) -> None:
-        if isinstance(spread, bool) or not isinstance(spread, numbers.Real) or not math.isfinite(spread) or spread < 0:
-            raise ValueError(f"`spread` must be a finite number >= 0, got {spread!r}")
-        self.spread: float = float(spread)
+        self.spread: float = as_nonnegative_number("spread", spread)
 
     def decide(self, stream: Stream, predicted: SurgeCurves, budget: int) -> Decision:
         """Caps from ``allocate_uncertain(predicted, spread, budget)``."""
@@ -171,12 +169,8 @@ class SelfEstimatePolicy:
     name = "SelfEstimate"
 
     def __init__(self, sigma: float = 0.5, *, seed: int = 0) -> None:
-        if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not math.isfinite(sigma) or sigma < 0:
-            raise ValueError(f"`sigma` must be a finite number >= 0, got {sigma!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"`seed` must be an integer >= 0, got {seed!r}")
-        self.sigma: float = float(sigma)
-        self.seed: int = int(seed)
+        self.sigma: float = as_nonnegative_number("sigma", sigma)
+        self.seed: int = as_integer_at_least("seed", seed, 0)
 
     def requests(self, stream: Stream) -> NDArray[np.float64]:
         """Tokens each query asks for, before any scaling to the budget."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_float_array, first_bad_index
+from .._checks import as_float_array, as_integer_at_least, first_bad_index, require_choice
 from ._normal import normal_cdf, normal_quantile
 
 METHODS = ("interpolate", "lognormal")
@@ -71,10 +71,9 @@ class ThresholdDistribution:
 
     def sample(self, size: int, *, seed: int | np.random.Generator | None = None) -> NDArray[np.float64]:
         """``size`` thresholds drawn from the distribution (inverse-CDF sampling)."""
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-            raise ValueError(f"`size` must be an integer >= 0, got {size!r}")
+        count = as_integer_at_least("size", size, 0)
         rng = np.random.default_rng(seed)
-        return self.quantile(rng.random(int(size)))
+        return self.quantile(rng.random(count))
 
     @property
     def median(self) -> float:
@@ -118,8 +117,7 @@ def fit_recall(
     to zero with the slope of the first rising segment (in log tokens), or starts at
     the last cap with zero recall.
     """
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+    require_choice("method", method, METHODS)
     caps = as_float_array("tokens", tokens, strictly_positive=True)
     shares = as_float_array("recall", recall, caps.shape[0], minimum=0.0)
     if caps.shape[0] < 2:

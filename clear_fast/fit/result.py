@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..curves import SurgeCurves
+from .._checks import require_choice
+from ..curves import FORMS, SurgeCurves
 from .goodness import CalibrationRow
 
 PROFILE_FORMAT = "clear_fast.model_profile"
@@ -68,6 +69,9 @@ class FitResult:
     success_concentration : float
         For ``"per_query"``, ``kappa`` of the Beta population
         ``p_i ~ Beta(p kappa, (1 - p) kappa)`` (large: nearly shared); ``inf`` when shared.
+    form : {"cumulative", "surge"}
+        The curve form :meth:`curves` builds unless told otherwise: ``"cumulative"``, what
+        the fit measures (accuracy at a cap); a model profile records it.
     """
 
     beta: float
@@ -91,6 +95,7 @@ class FitResult:
     calibration: tuple[CalibrationRow, ...] = ()
     success_model: str = "shared"
     success_concentration: float = math.inf
+    form: str = "cumulative"
 
     @property
     def alpha(self) -> float:
@@ -117,7 +122,7 @@ class FitResult:
         self,
         query_ids: Sequence[Any] | None = None,
         *,
-        form: str = "cumulative",
+        form: str | None = None,
         weight: ArrayLike | None = None,
         min_tokens: ArrayLike | None = None,
         max_tokens: ArrayLike | None = None,
@@ -128,9 +133,10 @@ class FitResult:
         ----------
         query_ids : sequence, optional
             Which queries, in this order (default: all, in fitted order).
-        form : {"cumulative", "surge"}
-            ``"cumulative"`` (accuracy at a cap, default) or the paper's surge, its derivative.
-            ``alpha = p * beta**2`` in both, so the surge is the density of correct lengths times ``p``.
+        form : {"cumulative", "surge"}, optional
+            ``"cumulative"`` (accuracy at a cap) or the paper's surge, its derivative; default
+            :attr:`form`. ``alpha = p * beta**2`` in both, so the surge is the density of
+            correct lengths times ``p``.
         weight, min_tokens, max_tokens
             Passed to :class:`clear_fast.SurgeCurves`.
 
@@ -143,7 +149,8 @@ class FitResult:
         pick = np.arange(len(self.query_ids)) if query_ids is None else self.index_of(query_ids)
         alpha = self.query_success_probability[pick] * self.beta * self.beta
         return SurgeCurves(
-            self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form
+            self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens,
+            form=self.form if form is None else form,
         )
 
     # -- model profile ------------------------------------------------------------------------------
@@ -153,7 +160,7 @@ class FitResult:
         return {
             "format": PROFILE_FORMAT,
             "version": PROFILE_VERSION,
-            "form": "cumulative",
+            "form": self.form,
             "alpha": self.alpha,
             "beta": self.beta,
             "success_probability": self.success_probability,
@@ -211,6 +218,7 @@ class FitResult:
                 calibration=tuple(_calibration_row(row) for row in fit.get("calibration", ())),
                 success_model=data["success"]["model"],
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
+                form=require_choice("form", data.get("form", "cumulative"), FORMS),
                 **arrays,
             )
         except (KeyError, TypeError) as error:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_positive_integer, require_choice
 from ._nelder_mead import nelder_mead
 from ._thresholds import ThresholdLikelihood, unpack, weighted_quantiles
 from .goodness import calibration_table, ks_uniform
@@ -72,10 +73,8 @@ def fit_rollouts(
     plus distinct (query, cap) pairs among the other runs;
     a few hundred evaluations.
     """
-    if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
-        raise ValueError(f"`max_evaluations` must be a positive integer, got {max_evaluations!r}")
-    if success not in SUCCESS_MODELS:
-        raise ValueError(f"`success` must be one of {SUCCESS_MODELS}, got {success!r}")
+    as_positive_integer("max_evaluations", max_evaluations)
+    require_choice("success", success, SUCCESS_MODELS)
     if not isinstance(rollouts, Rollouts):
         rollouts = Rollouts.from_records(rollouts)
     if not rollouts.correct.any():

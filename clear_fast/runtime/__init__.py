@@ -6,10 +6,22 @@
 * Abandonment policies and tenant fairness, for queries the price turns away.
 """
 
-from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
+from .errors import (
+    BudgetExceeded,
+    LedgerError,
+    LedgerExists,
+    LedgerNotFound,
+    LedgerStateLost,
+    LedgerUnavailable,
+    PersistenceWarning,
+    ReservationClosed,
+    ReservationOpen,
+    UnknownReservation,
+)
 from .fairness import TenantShares
+from .hold import Hold
 from .ledger import Ledger
-from .ledger_api import Hold, LedgerAPI
+from .ledger_api import LedgerAPI
 from .pacer import Pacer, PacerStatus
 from .policies import Decision, Defer, FallBack, Refuse
 from .quote import Quote
@@ -28,10 +40,15 @@ __all__ = [
     "Ledger",
     "LedgerAPI",
     "LedgerError",
+    "LedgerExists",
+    "LedgerNotFound",
     "LedgerSnapshot",
+    "LedgerStateLost",
+    "LedgerUnavailable",
     "Overrun",
     "Pacer",
     "PacerStatus",
+    "PersistenceWarning",
     "Quote",
     "RedisLedger",
     "Refuse",

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import as_positive_number
 from ..curves import SurgeCurves
 
 _MEASURES = ("queries", "tokens")
@@ -80,10 +81,8 @@ class TenantShares:
         if sum(self.minimum.values()) > 1.0 + 1e-12:
             raise ValueError(f"`minimum` shares must sum to <= 1, got {sum(self.minimum.values()):g}")
         self.weights = _check_mapping("weights", weights, 0.0, None)
-        if not (isinstance(step, (int, float)) and math.isfinite(step) and step > 0):
-            raise ValueError(f"`step` must be a number > 0, got {step!r}")
         self.by = by
-        self.step = float(step)
+        self.step = as_positive_number("step", step)
         self.max_discount = float(max_discount)
         self._lock = threading.Lock()
         self._dual = dict.fromkeys(self.minimum, 0.0)

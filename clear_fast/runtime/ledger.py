@@ -10,27 +10,17 @@ not held up.
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 import time
 from collections import OrderedDict, deque
 from typing import Any, Callable
 
+from .._checks import as_integer_at_least, as_optional_seconds
 from .errors import BudgetExceeded, ReservationClosed, ReservationOpen, UnknownReservation
 from .ledger_api import LedgerAPI
+from .ledger_arguments import Request
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
 from .window import BudgetWindow
-
-
-def check_timeout(reservation_timeout: Any) -> float | None:
-    """``reservation_timeout`` as seconds > 0, or None."""
-    if reservation_timeout is None:
-        return None
-    if isinstance(reservation_timeout, bool) or not isinstance(reservation_timeout, (int, float)):
-        raise TypeError(f"`reservation_timeout` must be a number of seconds or None, got {reservation_timeout!r}")
-    if not (math.isfinite(reservation_timeout) and reservation_timeout > 0):
-        raise ValueError(f"`reservation_timeout` must be a finite number of seconds > 0, got {reservation_timeout!r}")
-    return float(reservation_timeout)
 
 
 class Ledger(LedgerAPI):
@@ -75,13 +65,11 @@ class Ledger(LedgerAPI):
         remember: int = 100_000,
     ) -> None:
         self.window = BudgetWindow(budget, period, rollover, max_carry)
-        self.reservation_timeout = check_timeout(reservation_timeout)
+        self.reservation_timeout = as_optional_seconds("reservation_timeout", reservation_timeout)
         if not callable(clock):
             raise TypeError(f"`clock` must be callable, got {clock!r:.80}")
-        if isinstance(remember, bool) or not isinstance(remember, int) or remember < 0:
-            raise ValueError(f"`remember` must be an int >= 0, got {remember!r}")
         self._clock = clock
-        self._remember = remember
+        self._remember = as_integer_at_least("remember", remember, 0)
         self._lock = threading.Lock()
         self._origin = float(clock())
         self._window_index = 0
@@ -140,62 +128,76 @@ class Ledger(LedgerAPI):
             return UnknownReservation(query_id, operation)
         return ReservationClosed(query_id, operation, how)
 
-    # -- primitives --------------------------------------------------------------------------
+    # -- primitives: each checks the whole batch, then applies it, under one lock -------------
 
-    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
+    def _reserve_many(self, requests: list[Request]) -> list[Reservation | BudgetExceeded]:
         with self._lock:
             now = self._catch_up()
-            if query_id in self._open:
-                raise ReservationOpen(query_id, self._open[query_id][0])
-            free = self._allowance - self._spent - self._reserved
-            if tokens > free:
-                if at_least is None or free < at_least:
-                    return BudgetExceeded(query_id, tokens, max(free, 0), self._allowance, self._spent, self._reserved)
-                tokens = free  # a smaller grant the caller said it can use
-            deadline = None if self.reservation_timeout is None else now + self.reservation_timeout
-            self._open[query_id] = (tokens, deadline)
-            if deadline is not None:
-                heapq.heappush(self._deadlines, (deadline, query_id))
-            self._closed.pop(query_id, None)
-            self._reserved += tokens
-            self._totals["granted"] += tokens
-            return Reservation(query_id, tokens, deadline, self)
+            for query_id, _, _ in requests:
+                if query_id in self._open:
+                    raise ReservationOpen(query_id, self._open[query_id][0])
+            return [self._reserve_one(now, *request) for request in requests]
 
-    def _settle(self, query_id: str, used: int) -> Settlement:
+    def _reserve_one(self, now: float, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
+        free = self._allowance - self._spent - self._reserved
+        if tokens > free:
+            if at_least is None or free < at_least:
+                return BudgetExceeded(query_id, tokens, max(free, 0), self._allowance, self._spent, self._reserved)
+            tokens = free  # a smaller grant the caller said it can use
+        deadline = None if self.reservation_timeout is None else now + self.reservation_timeout
+        self._open[query_id] = (tokens, deadline)
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, query_id))
+        self._closed.pop(query_id, None)
+        self._reserved += tokens
+        self._totals["granted"] += tokens
+        return Reservation(query_id, tokens, deadline, self)
+
+    def _check_closable(self, ids: list[str], operation: str) -> None:
+        """Raise the first id's error that is neither open nor expired (then the batch changes nothing)."""
+        for query_id in ids:
+            if query_id not in self._open and self._closed.get(query_id) != "expired":
+                raise self._closed_error(query_id, operation)
+
+    def _settle_many(self, usages: list[tuple[str, int]]) -> list[Settlement]:
         with self._lock:
             self._catch_up()
-            held = self._open.pop(query_id, None)
-            if held is None:
-                if self._closed.get(query_id) != "expired":
-                    raise self._closed_error(query_id, "settle")
-                reserved, late = 0, True  # the worker was slow, not dead: its tokens were really spent
-            else:
-                reserved, late = held[0], False
-                self._reserved -= reserved
-            refunded = max(reserved - used, 0)
-            overrun = max(used - reserved, 0)
-            self._spent += used
-            self._totals["charged"] += used
-            self._totals["refunded"] += refunded
-            if overrun:
-                self._totals["overrun"] += overrun
-                self._totals["overrun_count"] += 1
-                self._overruns.append(Overrun(query_id, reserved, used))
-            self._forget_later(query_id, f"settled (used {used} of {reserved})")
-            return Settlement(query_id, reserved, used, refunded, overrun, late)
+            self._check_closable([query_id for query_id, _ in usages], "settle")
+            return [self._settle_one(query_id, used) for query_id, used in usages]
 
-    def _release(self, query_id: str) -> Release:
+    def _settle_one(self, query_id: str, used: int) -> Settlement:
+        held = self._open.pop(query_id, None)
+        if held is None:
+            reserved, late = 0, True  # expired: the worker was slow, not dead, and its tokens were really spent
+        else:
+            reserved, late = held[0], False
+            self._reserved -= reserved
+        refunded = max(reserved - used, 0)
+        overrun = max(used - reserved, 0)
+        self._spent += used
+        self._totals["charged"] += used
+        self._totals["refunded"] += refunded
+        if overrun:
+            self._totals["overrun"] += overrun
+            self._totals["overrun_count"] += 1
+            self._overruns.append(Overrun(query_id, reserved, used))
+        self._forget_later(query_id, f"settled (used {used} of {reserved})")
+        return Settlement(query_id, reserved, used, refunded, overrun, late)
+
+    def _release_many(self, ids: list[str]) -> list[Release]:
         with self._lock:
             self._catch_up()
-            held = self._open.pop(query_id, None)
-            if held is None:
-                if self._closed.get(query_id) == "expired":
-                    return Release(query_id, 0, expired=True)
-                raise self._closed_error(query_id, "release")
-            self._reserved -= held[0]
-            self._totals["released"] += held[0]
-            self._forget_later(query_id, "released")
-            return Release(query_id, held[0])
+            self._check_closable(ids, "release")
+            return [self._release_one(query_id) for query_id in ids]
+
+    def _release_one(self, query_id: str) -> Release:
+        held = self._open.pop(query_id, None)
+        if held is None:
+            return Release(query_id, 0, expired=True)
+        self._reserved -= held[0]
+        self._totals["released"] += held[0]
+        self._forget_later(query_id, "released")
+        return Release(query_id, held[0])
 
     def _note_arrivals(self, count: int) -> int:
         with self._lock:

@@ -1,42 +1,23 @@
 """The interface every ledger offers, and the parts they share.
 
-A subclass implements four atomic primitives (``_reserve``, ``_settle``,
-``_release``, ``_snapshot``) on already-validated arguments; this class
-validates input, turns refusals into :class:`BudgetExceeded`, and provides the
-async twins and the context manager on top.
+A subclass implements atomic primitives on already-validated batches
+(``_reserve_many``, ``_settle_many``, ``_release_many``) and ``_snapshot`` and
+``_note_arrivals``; this class validates input, turns refusals into
+:class:`BudgetExceeded`, and provides single calls (batches of one), the async
+twins and the context manager on top.
 """
 
 from __future__ import annotations
 
 import abc
-import asyncio
-import numbers
 from typing import Any
 
-from .._checks import as_budget
+from .._checks import as_text_id
 from .errors import BudgetExceeded
+from .hold import Hold
+from .ledger_arguments import Request, as_count, as_counts, as_query_ids, many_requests, one_request
 from .records import LedgerSnapshot, Release, Reservation, Settlement
 from .window import BudgetWindow
-
-
-def as_floor(at_least: Any, tokens: int) -> int | None:
-    """``at_least`` as a whole number of tokens <= ``tokens``, or None."""
-    if at_least is None:
-        return None
-    floor = as_budget(at_least, "at_least")
-    if floor > tokens:
-        raise ValueError(f"`at_least` must be <= `tokens` ({tokens}), got {floor}")
-    return floor
-
-
-def as_query_id(query_id: Any) -> str:
-    """A query id as a non-empty string (ints are accepted and turned into their decimal text)."""
-    if isinstance(query_id, bool) or not isinstance(query_id, (str, numbers.Integral)):
-        raise TypeError(f"`query_id` must be a string or an integer, got {query_id!r:.80}")
-    text = str(query_id)
-    if not text:
-        raise ValueError("`query_id` must not be empty")
-    return text
 
 
 class LedgerAPI(abc.ABC):
@@ -53,13 +34,17 @@ class LedgerAPI(abc.ABC):
         Charge the tokens really used; refund the rest of the reservation.
     release(query_id) -> Release
         Return the whole reservation (the call failed or was cancelled).
+    reserve_many, settle_many, release_many
+        The same for a batch of queries, in one atomic step (one round trip on Redis).
     hold(query_id, tokens) -> Hold
         Context manager (``with`` or ``async with``) around reserve/settle/release.
     snapshot() -> LedgerSnapshot
         The books at one instant.
 
     Every method has an async twin (``areserve``, ``atry_reserve``, ``asettle``,
-    ``arelease``, ``asnapshot``).
+    ``arelease``, ``areserve_many``, ``asettle_many``, ``arelease_many``,
+    ``asnapshot``). A task cancelled during one leaves the books as if the call
+    had completed (a settle or release) or had never been made (a reserve).
     """
 
     #: the budget and its windows; set by every ledger's constructor
@@ -68,17 +53,20 @@ class LedgerAPI(abc.ABC):
     # -- primitives a ledger implements ------------------------------------------------------
 
     @abc.abstractmethod
-    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
-        """Hold ``tokens`` atomically (or the free tokens, if ``at_least`` <= free < ``tokens``),
-        or return (not raise) the refusal."""
+    def _reserve_many(self, requests: list[Request]) -> list[Reservation | BudgetExceeded]:
+        """Grant (or refuse, returning the refusal) each request in order, atomically.
+
+        Raises :class:`ReservationOpen` for the whole batch, reserving nothing, when
+        an id already holds a reservation."""
 
     @abc.abstractmethod
-    def _settle(self, query_id: str, used: int) -> Settlement:
-        """Close a reservation, charging ``used``."""
+    def _settle_many(self, usages: list[tuple[str, int]]) -> list[Settlement]:
+        """Close each reservation charging its usage, atomically; on an unknown or closed id
+        raise for the whole batch, changing nothing."""
 
     @abc.abstractmethod
-    def _release(self, query_id: str) -> Release:
-        """Close a reservation, charging nothing."""
+    def _release_many(self, ids: list[str]) -> list[Release]:
+        """Close each reservation charging nothing, atomically; errors as for ``_settle_many``."""
 
     @abc.abstractmethod
     def _snapshot(self) -> LedgerSnapshot:
@@ -89,8 +77,14 @@ class LedgerAPI(abc.ABC):
         """Add to the arrivals counter atomically; return the new total."""
 
     async def _in_background(self, function: Any, *args: Any) -> Any:
-        """Run a primitive from async code. Ledgers that block on I/O override this."""
+        """Run a primitive from async code. In process it runs directly: it never waits on
+        anything, so no cancellation can land inside it. Ledgers that block on I/O override this."""
         return function(*args)
+
+    async def _areserve_many(self, requests: list[Request]) -> list[Reservation | BudgetExceeded]:
+        """``_reserve_many`` from async code; a ledger that runs it in a thread takes the grants
+        back when the caller is cancelled before it could see them."""
+        return await self._in_background(self._reserve_many, requests)
 
     # -- the public interface ----------------------------------------------------------------
 
@@ -102,7 +96,7 @@ class LedgerAPI(abc.ABC):
         query_id : str or int
             Names the call; unique among open reservations.
         tokens : int
-            Whole number of tokens >= 0, the cap the call will be given.
+            Whole number of tokens, 0 to 1e14: the cap the call will be given.
         at_least : int, optional
             Accept a smaller grant: when fewer than ``tokens`` are free but at
             least ``at_least`` are, hold all the free tokens. The grant is
@@ -111,27 +105,19 @@ class LedgerAPI(abc.ABC):
         Raises
         ------
         TypeError, ValueError
-            On a bad id or token count.
+            On a bad id or token count (nothing is reserved).
         ReservationOpen
             When ``query_id`` already holds a reservation.
         """
-        outcome = self._reserve(*self._reservation_arguments(query_id, tokens, at_least))
+        outcome = self._reserve_many([one_request(query_id, tokens, at_least)])[0]
         return None if isinstance(outcome, BudgetExceeded) else outcome
-
-    @staticmethod
-    def _reservation_arguments(query_id: Any, tokens: Any, at_least: Any) -> tuple[str, int, int | None]:
-        wanted = as_budget(tokens, "tokens")
-        return as_query_id(query_id), wanted, as_floor(at_least, wanted)
 
     def reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation:
         """Hold ``tokens`` for ``query_id``, or raise :class:`BudgetExceeded` (nothing held).
 
         See :meth:`try_reserve` for the arguments and the other errors.
         """
-        outcome = self._reserve(*self._reservation_arguments(query_id, tokens, at_least))
-        if isinstance(outcome, BudgetExceeded):
-            raise outcome
-        return outcome
+        return _granted(self._reserve_many([one_request(query_id, tokens, at_least)])[0])
 
     def settle(self, query_id: Any, used: Any) -> Settlement:
         """Charge the ``used`` tokens of ``query_id`` and refund the rest of its reservation.
@@ -143,13 +129,13 @@ class LedgerAPI(abc.ABC):
         Raises
         ------
         TypeError, ValueError
-            When ``used`` is not a whole number >= 0 (the reservation stays open).
+            When ``used`` is not a whole number from 0 to 1e14 (the reservation stays open).
         UnknownReservation
             When the ledger holds no reservation under ``query_id``.
         ReservationClosed
             When it was already settled or released.
         """
-        return self._settle(as_query_id(query_id), as_budget(used, "used"))
+        return self._settle_many([(as_text_id(query_id), as_count(used, "used"))])[0]
 
     def release(self, query_id: Any) -> Release:
         """Return the whole reservation of ``query_id`` to the free pool.
@@ -157,7 +143,51 @@ class LedgerAPI(abc.ABC):
         Releasing a reservation that already expired is not an error (its
         tokens were returned at expiry); see :meth:`settle` for the others.
         """
-        return self._release(as_query_id(query_id))
+        return self._release_many([as_text_id(query_id)])[0]
+
+    def reserve_many(self, query_ids: Any, tokens: Any, *, at_least: Any = None) -> list[Reservation | None]:
+        """Reserve for a batch of queries in one atomic step; None where the budget said no.
+
+        The requests are granted in order, each as :meth:`try_reserve` would,
+        seeing the grants before it: the same outcome as single calls in that
+        order, with no other caller in between.
+
+        Parameters
+        ----------
+        query_ids : sequence of str or int
+            One id per query, none twice.
+        tokens : sequence of int
+            The cap each query asks for.
+        at_least : int or sequence of int, optional
+            The smallest grant each query accepts (one number for all, or one per query).
+
+        Raises
+        ------
+        TypeError, ValueError
+            On a bad id, a repeated id or a bad count (nothing is reserved).
+        ReservationOpen
+            When an id already holds a reservation (nothing is reserved).
+        """
+        requests = many_requests(query_ids, tokens, at_least)
+        return [_or_none(outcome) for outcome in self._reserve_many(requests)] if requests else []
+
+    def settle_many(self, query_ids: Any, used: Any) -> list[Settlement]:
+        """Settle a batch of queries in one atomic step: the same as :meth:`settle` for each, in order.
+
+        If any id cannot be settled (unknown, already closed) its error is raised
+        and nothing in the batch is settled.
+        """
+        ids = as_query_ids(query_ids)
+        usages = list(zip(ids, as_counts(used, "used", len(ids))))
+        return self._settle_many(usages) if usages else []
+
+    def release_many(self, query_ids: Any) -> list[Release]:
+        """Release a batch of queries in one atomic step: the same as :meth:`release` for each, in order.
+
+        If any id cannot be released its error is raised and nothing in the batch is released.
+        """
+        ids = as_query_ids(query_ids)
+        return self._release_many(ids) if ids else []
 
     def snapshot(self) -> LedgerSnapshot:
         """The books at this instant (expired reservations already swept)."""
@@ -169,7 +199,7 @@ class LedgerAPI(abc.ABC):
         Pacers that share a ledger count their arrivals here, so each one knows
         the arrival rate of the whole fleet and not only its own.
         """
-        return self._note_arrivals(as_budget(count, "count"))
+        return self._note_arrivals(as_count(count, "count"))
 
     def hold(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Hold:
         """Reserve for the length of a ``with`` (or ``async with``) block.
@@ -181,82 +211,53 @@ class LedgerAPI(abc.ABC):
         size: unreported usage is assumed to have used the whole cap, so the
         books never under-count. ``at_least`` works as in :meth:`try_reserve`.
         """
-        return Hold(self, *self._reservation_arguments(query_id, tokens, at_least))
+        return Hold(self, *one_request(query_id, tokens, at_least))
 
     # -- async twins ----------------------------------------------------------------------
 
     async def areserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation:
         """Async twin of :meth:`reserve`."""
-        outcome = await self._in_background(self._reserve, *self._reservation_arguments(query_id, tokens, at_least))
-        if isinstance(outcome, BudgetExceeded):
-            raise outcome
-        return outcome
+        return _granted((await self._areserve_many([one_request(query_id, tokens, at_least)]))[0])
 
     async def atry_reserve(self, query_id: Any, tokens: Any, *, at_least: Any = None) -> Reservation | None:
         """Async twin of :meth:`try_reserve`."""
-        outcome = await self._in_background(self._reserve, *self._reservation_arguments(query_id, tokens, at_least))
-        return None if isinstance(outcome, BudgetExceeded) else outcome
+        return _or_none((await self._areserve_many([one_request(query_id, tokens, at_least)]))[0])
 
     async def asettle(self, query_id: Any, used: Any) -> Settlement:
         """Async twin of :meth:`settle`."""
-        return await self._in_background(self._settle, as_query_id(query_id), as_budget(used, "used"))
+        usage = (as_text_id(query_id), as_count(used, "used"))
+        return (await self._in_background(self._settle_many, [usage]))[0]
 
     async def arelease(self, query_id: Any) -> Release:
         """Async twin of :meth:`release`."""
-        return await self._in_background(self._release, as_query_id(query_id))
+        return (await self._in_background(self._release_many, [as_text_id(query_id)]))[0]
+
+    async def areserve_many(self, query_ids: Any, tokens: Any, *, at_least: Any = None) -> list[Reservation | None]:
+        """Async twin of :meth:`reserve_many`."""
+        requests = many_requests(query_ids, tokens, at_least)
+        return [_or_none(outcome) for outcome in await self._areserve_many(requests)] if requests else []
+
+    async def asettle_many(self, query_ids: Any, used: Any) -> list[Settlement]:
+        """Async twin of :meth:`settle_many`."""
+        ids = as_query_ids(query_ids)
+        usages = list(zip(ids, as_counts(used, "used", len(ids))))
+        return await self._in_background(self._settle_many, usages) if usages else []
+
+    async def arelease_many(self, query_ids: Any) -> list[Release]:
+        """Async twin of :meth:`release_many`."""
+        ids = as_query_ids(query_ids)
+        return await self._in_background(self._release_many, ids) if ids else []
 
     async def asnapshot(self) -> LedgerSnapshot:
         """Async twin of :meth:`snapshot`."""
         return await self._in_background(self._snapshot)
 
 
-class Hold:
-    """Context manager returned by :meth:`LedgerAPI.hold`: a reservation that cannot leak."""
+def _granted(outcome: Reservation | BudgetExceeded) -> Reservation:
+    if isinstance(outcome, BudgetExceeded):
+        raise outcome
+    return outcome
 
-    def __init__(self, ledger: LedgerAPI, query_id: str, tokens: int, at_least: int | None) -> None:
-        self._ledger = ledger
-        self._query_id = query_id
-        self._tokens = tokens
-        self._at_least = at_least
-        self.reservation: Reservation | None = None
-        self.outcome: Settlement | Release | None = None
 
-    def _close(self, failed: bool) -> None:
-        from .errors import ReservationClosed
-
-        try:
-            if failed:
-                self.outcome = self._ledger.release(self._query_id)
-            else:
-                self.outcome = self._ledger.settle(self._query_id, self._granted())
-        except ReservationClosed:
-            pass  # settled (or released) inside the block, as intended
-
-    async def _aclose(self, failed: bool) -> None:
-        from .errors import ReservationClosed
-
-        try:
-            if failed:
-                self.outcome = await self._ledger.arelease(self._query_id)
-            else:
-                self.outcome = await self._ledger.asettle(self._query_id, self._granted())
-        except ReservationClosed:
-            pass
-
-    def _granted(self) -> int:
-        return self._tokens if self.reservation is None else self.reservation.tokens
-
-    def __enter__(self) -> Reservation:
-        self.reservation = self._ledger.reserve(self._query_id, self._tokens, at_least=self._at_least)
-        return self.reservation
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        self._close(failed=kind is not None)
-
-    async def __aenter__(self) -> Reservation:
-        self.reservation = await self._ledger.areserve(self._query_id, self._tokens, at_least=self._at_least)
-        return self.reservation
-
-    async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:
-        # A cancelled task still releases: shield the bookkeeping from the cancellation.
-        await asyncio.shield(self._aclose(failed=kind is not None))
+def _or_none(outcome: Reservation | BudgetExceeded) -> Reservation | None:
+    return None if isinstance(outcome, BudgetExceeded) else outcome

@@ -18,7 +18,6 @@ moves it as soon as the window fills with the new mix.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -28,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._checks import as_budget
+from .._checks import as_budget, as_integer_at_least, as_nonnegative_number, as_positive_number, as_seconds
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..pricing import best_response, breakeven_price
@@ -39,20 +38,6 @@ from .policies import Decision, Refuse, run_decision
 from .quote import Quote
 from .recent_traffic import RecentTraffic
 from .schedule import Schedule, check_schedule, linear_schedule
-
-
-def _positive_seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"`{name}` must be a number of seconds, got {value!r:.80}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number of seconds > 0, got {value!r}")
-    return float(value)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -138,7 +123,7 @@ class Pacer:
         if ledger is None:
             if budget is None or period is None:
                 raise ValueError("give `budget` and `period`, or a `ledger` to read them from")
-            self.period = _positive_seconds("period", period)
+            self.period = as_seconds("period", period)
             self._books: OwnBooks | LedgerBooks = OwnBooks(as_budget(budget), self.period, origin)
         else:
             if not isinstance(ledger, LedgerAPI):
@@ -150,12 +135,12 @@ class Pacer:
                 raise ValueError(f"`period` is {period!r} but the ledger's windows last {ledger_period!r} s")
             if ledger_period is None and period is None:
                 raise ValueError("the ledger has a total budget: give the `period` to pace it over")
-            self.period = _positive_seconds("period", period if ledger_period is None else ledger_period)
+            self.period = as_seconds("period", period if ledger_period is None else ledger_period)
             self._books = LedgerBooks(ledger, self.period, origin)
-        self.catch_up = self.period / 10 if catch_up is None else _positive_seconds("catch_up", catch_up)
-        self.resolve_every = _positive_int("resolve_every", resolve_every)
+        self.catch_up = self.period / 10 if catch_up is None else as_seconds("catch_up", catch_up)
+        self.resolve_every = as_integer_at_least("resolve_every", resolve_every, 1)
         self.schedule = linear_schedule if schedule is None else check_schedule(schedule)
-        self._traffic = RecentTraffic(_positive_int("window", window))
+        self._traffic = RecentTraffic(as_integer_at_least("window", window, 1))
         if fairness is not None and not isinstance(fairness, TenantShares):
             raise TypeError(f"`fairness` must be a TenantShares, got {type(fairness).__name__}")
         self.fairness = fairness
@@ -165,11 +150,7 @@ class Pacer:
         self._updated_at = origin
         self._prior_rate: float | None = None
         if expected_queries is not None:
-            if isinstance(expected_queries, bool) or not isinstance(expected_queries, (int, float)) or not (
-                math.isfinite(expected_queries) and expected_queries > 0
-            ):
-                raise ValueError(f"`expected_queries` must be a number > 0, got {expected_queries!r}")
-            self._prior_rate = float(expected_queries) / self.period
+            self._prior_rate = as_positive_number("expected_queries", expected_queries) / self.period
         self._price = self._start_price(sample, price, origin)
 
     # -- the price ---------------------------------------------------------------------------
@@ -178,9 +159,7 @@ class Pacer:
         if price is not None:
             if sample is not None:
                 raise ValueError("give a starting `price` or a `sample` to solve for one, not both")
-            if isinstance(price, bool) or not isinstance(price, (int, float)) or not (math.isfinite(price) and price >= 0):
-                raise ValueError(f"`price` must be a finite number >= 0, got {price!r}")
-            return float(price)
+            return as_nonnegative_number("price", price)
         if sample is None:
             raise ValueError("give a `sample` of typical curves (with `expected_queries`) or a starting `price`")
         if not isinstance(sample, SurgeCurves) or len(sample) == 0:
@@ -263,7 +242,17 @@ class Pacer:
     async def aquote(self, curves: SurgeCurves, *, tenant: str | None = None) -> Quote:
         """Async twin of :meth:`quote`, run in a worker thread: a price update (a batch
         solve) or a Redis ledger's round trips never stall the event loop."""
+        import asyncio  # here, not at import: only async callers need it
+
         return await asyncio.to_thread(self._quote, curves, tenant, arrival=True)
+
+    def requote(self, curves: SurgeCurves, *, tenant: str | None = None) -> Quote:
+        """Quote queries again that were already quoted (a deferred query, its fallback).
+
+        The same as :meth:`quote`, except that nothing is counted: not as an
+        arrival, not in the recent traffic, not in the tenant shares.
+        """
+        return self._quote(curves, tenant, arrival=False)
 
     def _quote(self, curves: SurgeCurves, tenant: str | None, *, arrival: bool) -> Quote:
         if not isinstance(curves, SurgeCurves):

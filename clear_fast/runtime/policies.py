@@ -13,20 +13,21 @@ query the pacer did not fund and returns a :class:`Decision`:
 
 from __future__ import annotations
 
-import asyncio
-import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
-from .._checks import as_budget
+from .._checks import as_budget, as_seconds
 from ..curves import SurgeCurves
 from .quote import Quote
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .pacer import Pacer
-
 ACTIONS = ("run", "fallback", "refuse")
+
+
+class Requotes(Protocol):
+    """What a policy needs from a pacer: a fresh quote that is not counted as a new arrival."""
+
+    def requote(self, curves: SurgeCurves, *, tenant: str | None = None) -> Quote: ...
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,10 @@ def refuse_decision(quote: Quote, waited: float = 0.0, prefix: str = "") -> Deci
 class Refuse:
     """Turn the query away with the reason the price gives."""
 
-    def decide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    def decide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
         return refuse_decision(quote)
 
-    async def adecide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    async def adecide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
         return self.decide(pacer, curve, quote, tenant)
 
 
@@ -100,32 +101,33 @@ class Defer:
         *,
         poll: float = 1.0,
         sleep: Callable[[float], Any] = time.sleep,
-        asleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        asleep: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
-        for name, value in (("timeout", timeout), ("poll", poll)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-                raise ValueError(f"`{name}` must be a finite number of seconds > 0, got {value!r}")
-        self.timeout, self.poll, self._sleep, self._asleep = float(timeout), float(poll), sleep, asleep
+        self.timeout, self.poll = as_seconds("timeout", timeout), as_seconds("poll", poll)
+        self._sleep, self._asleep = sleep, asleep
 
     def _give_up(self, quote: Quote, waited: float) -> Decision:
         return refuse_decision(quote, waited, prefix=f"deferred {waited:g} s without the price falling far enough; ")
 
-    def decide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    def decide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
         waited = 0.0
         while waited < self.timeout:
             self._sleep(self.poll)
             waited += self.poll
-            quote = pacer._quote(curve, tenant, arrival=False)
+            quote = pacer.requote(curve, tenant=tenant)
             if quote.funded[0]:
                 return run_decision(quote, waited)
         return self._give_up(quote, waited)
 
-    async def adecide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    async def adecide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+        import asyncio  # here, not at import: only async callers need it
+
+        asleep = self._asleep or asyncio.sleep
         waited = 0.0
         while waited < self.timeout:
-            await self._asleep(self.poll)
+            await asleep(self.poll)
             waited += self.poll
-            quote = await asyncio.to_thread(pacer._quote, curve, tenant, arrival=False)
+            quote = await asyncio.to_thread(pacer.requote, curve, tenant=tenant)
             if quote.funded[0]:
                 return run_decision(quote, waited)
         return self._give_up(quote, waited)
@@ -156,14 +158,14 @@ class FallBack:
         self.curve = curve
         self.tokens = None if tokens is None else as_budget(tokens, "tokens")
 
-    def decide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    def decide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
         if self.tokens is not None:
             if self.tokens > quote.remaining:
                 return refuse_decision(quote, prefix=f"the fallback's {self.tokens} tokens exceed what is left; ")
             reason = f"fell back to a cheaper action with {self.tokens} tokens; the query itself was " + quote.why(0)
             return Decision("fallback", self.tokens, reason, quote.price, float(quote.breakeven[0]), 0.0, self.alternative)
         assert self.curve is not None  # the constructor demands a curve or a fixed cap
-        cheaper = pacer._quote(self.curve, tenant, arrival=False)
+        cheaper = pacer.requote(self.curve, tenant=tenant)
         if not cheaper.funded[0]:
             return refuse_decision(cheaper, prefix="the query and its fallback were both turned away; the fallback was ")
         reason = "fell back to a cheaper action, " + cheaper.why(0)
@@ -171,5 +173,7 @@ class FallBack:
             "fallback", int(cheaper.tokens[0]), reason, cheaper.price, float(cheaper.breakeven[0]), 0.0, self.alternative
         )
 
-    async def adecide(self, pacer: Pacer, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+    async def adecide(self, pacer: Requotes, curve: SurgeCurves, quote: Quote, tenant: str | None) -> Decision:
+        import asyncio
+
         return await asyncio.to_thread(self.decide, pacer, curve, quote, tenant)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .ledger_api import LedgerAPI
+
+class ClosesReservations(Protocol):
+    """The part of a ledger a :class:`Reservation` calls back into (any ledger has it)."""
+
+    def settle(self, query_id: Any, used: Any) -> Settlement: ...
+
+    def release(self, query_id: Any) -> Release: ...
+
+    async def asettle(self, query_id: Any, used: Any) -> Settlement: ...
+
+    async def arelease(self, query_id: Any) -> Release: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class Reservation:
     query_id: str
     tokens: int
     deadline: float | None
-    ledger: LedgerAPI
+    ledger: ClosesReservations
 
     def settle(self, used: Any) -> Settlement:
         """Settle this reservation: shorthand for ``ledger.settle(query_id, used)``."""

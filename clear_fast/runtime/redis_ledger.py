@@ -1,58 +1,105 @@
 """A ledger kept in Redis, shared by every process and machine that names it.
 
 Same interface and the same books as :class:`~clear_fast.runtime.ledger.Ledger`;
-each operation is one call of the Lua script in ``redis_script.py``, so it is
-atomic on the server. The ``redis`` package is imported only when a
-``RedisLedger`` is created.
+each operation (a single call or a whole batch) is one call of the Lua script in
+the ``ledger_*.lua`` files, so it is atomic on the server. The ``redis`` package
+is imported only when a ``RedisLedger`` is created.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import math
+import os
 import time
 from typing import Any, Callable
 
-from .errors import BudgetExceeded, LedgerError, ReservationClosed, ReservationOpen, UnknownReservation
-from .ledger import check_timeout
+from .._checks import as_optional_seconds, as_seconds
+from .background import finish_in_thread
+from .errors import BudgetExceeded, LedgerExists, ReservationClosed, ReservationOpen, UnknownReservation
 from .ledger_api import LedgerAPI
+from .ledger_arguments import Request
 from .records import LedgerSnapshot, Overrun, Release, Reservation, Settlement
-from .redis_script import LEDGER_LUA
+from .redis_calls import LedgerCalls, server_time_text
+from .redis_persistence import check_mode, check_persistence
 from .window import BudgetWindow
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisLedger(LedgerAPI):
     """A token budget shared through a Redis server.
 
+    A ledger is created once, with :meth:`create` (a deployment step, not
+    something every worker does); workers attach to it by name::
+
+        RedisLedger.create(client, "fleet-eu", 2_000_000, period=3600, reservation_timeout=600)
+        ledger = RedisLedger(client, "fleet-eu")      # in every worker
+
     Parameters
     ----------
     client : redis.Redis
-        A connected client (``redis.Redis(host=..., port=...)``); it is thread-safe
-        (a connection pool) and may be shared.
+        A connected client (``redis.Redis(host=..., port=...)``); it is
+        thread-safe (a connection pool) and may be shared.
     name : str
-        The ledger's name: every process using the same name on the same server
-        shares one budget. Keys are ``clear_fast:{name}:*``.
-    budget, period, rollover, max_carry, reservation_timeout
-        As for :class:`~clear_fast.runtime.ledger.Ledger`. The first process to
-        create ``name`` stores them; a later one passing different values gets a
-        ValueError instead of silently using the stored ones.
+        The ledger's name: every handle naming it on the same server shares one
+        budget. Keys are ``clear_fast:{name}:*``.
     clock : callable, optional
         Time in seconds. By default the Redis server's clock is used, so
         machines with skewed clocks still agree on windows and expiries.
-    closed_ttl : float, default 86400
-        Seconds a closed id is remembered to recognise a double settle.
+    persistence : {"warn", "require", "ignore"}
+        What to do when the server's settings can lose the ledger's writes (no
+        append-only file, ``appendfsync no``, an ``allkeys-*`` eviction policy)
+        or cannot be read: warn (:class:`PersistenceWarning`), refuse
+        (:class:`LedgerError`), or say nothing.
+    retry_for : float, default 10
+        Seconds to keep retrying a call the server does not answer (a timeout,
+        a lost connection, a restart) before raising :class:`LedgerUnavailable`.
+        Retrying is safe: every call carries a token, and a retried call gets the
+        outcome of the first.
+
+    Raises
+    ------
+    LedgerNotFound
+        When no ledger of that name exists: it was never created, or it was
+        deleted, or the server lost its data.
+    LedgerStateLost
+        When the ledger is halted because its books went back in time.
 
     Notes
     -----
-    Token counts must stay below 1e14 (they are Lua doubles on the server).
+    Counts are whole numbers up to 1e14 per call, the same limit as the
+    in-process ledger's. See "Running the ledger in production" in
+    docs/runtime.md for the server settings, ACLs, timeouts and the errors.
     """
 
     def __init__(
         self,
+        client: Any,
+        name: str,
+        *,
+        clock: Callable[[], float] | None = None,
+        persistence: str = "warn",
+        retry_for: float = 10.0,
+    ) -> None:
+        if clock is not None and not callable(clock):
+            raise TypeError(f"`clock` must be callable or None, got {clock!r:.80}")
+        self._calls = LedgerCalls(client, name, clock, as_seconds("retry_for", retry_for))
+        check_persistence(client, check_mode(persistence), name)
+        self._attach()
+
+    def _attach(self) -> None:
+        reply = self._calls.call("attach")
+        epoch, budget, period, rollover, max_carry, timeout, closed_ttl, created = reply[3:11]
+        self.window = BudgetWindow(
+            int(budget), float(period) or None, rollover == "1", None if int(max_carry) < 0 else int(max_carry)
+        )
+        self.reservation_timeout = float(timeout) or None
+        self.closed_ttl = float(closed_ttl)
+        self.created = float(created)
+        self._calls.remember(epoch)
+
+    @classmethod
+    def create(
+        cls,
         client: Any,
         name: str,
         budget: Any,
@@ -61,111 +108,163 @@ class RedisLedger(LedgerAPI):
         rollover: bool = False,
         max_carry: Any = None,
         reservation_timeout: Any = None,
+        closed_ttl: Any = 86400.0,
         clock: Callable[[], float] | None = None,
-        closed_ttl: float = 86400.0,
-    ) -> None:
-        import redis  # lazily: importing clear_fast must not need redis
+        persistence: str = "warn",
+        retry_for: float = 10.0,
+    ) -> RedisLedger:
+        """Create the ledger ``name`` on the server and return a handle attached to it.
 
-        if not isinstance(client, redis.Redis):
-            raise TypeError(f"`client` must be a redis.Redis client, got {client!r:.80}")
-        if not isinstance(name, str) or not name or any(c in name for c in "{}"):
-            raise ValueError(f"`name` must be a non-empty string without braces, got {name!r}")
+        Parameters
+        ----------
+        budget, period, rollover, max_carry, reservation_timeout
+            As for :class:`~clear_fast.runtime.ledger.Ledger`; stored on the
+            server, so every handle uses the same.
+        closed_ttl : float, default 86400
+            Seconds of ledger time a closed id is remembered, to recognise a
+            double settle (and a retried one).
+        clock, persistence, retry_for
+            As for the constructor.
+
+        Raises
+        ------
+        LedgerExists
+            When a ledger of that name exists already (nothing is changed).
+        """
+        window = BudgetWindow(budget, period, rollover, max_carry)
+        timeout = as_optional_seconds("reservation_timeout", reservation_timeout)
+        remembered = as_seconds("closed_ttl", closed_ttl)
         if clock is not None and not callable(clock):
             raise TypeError(f"`clock` must be callable or None, got {clock!r:.80}")
-        if not (isinstance(closed_ttl, (int, float)) and math.isfinite(closed_ttl) and closed_ttl >= 1):
-            raise ValueError(f"`closed_ttl` must be a number of seconds >= 1, got {closed_ttl!r}")
-        self.window = BudgetWindow(budget, period, rollover, max_carry)
-        self.reservation_timeout = check_timeout(reservation_timeout)
-        self.name = name
-        self._client = client
-        self._clock = clock
-        self._closed_ttl = str(int(math.ceil(closed_ttl)))
-        prefix = f"clear_fast:{{{name}}}"
-        self.keys = [f"{prefix}:state", f"{prefix}:open", f"{prefix}:deadline", f"{prefix}:overruns"]
-        self._closed_prefix = f"{prefix}:closed:"
-        self._script = client.register_script(LEDGER_LUA)
-        self._create_or_check()
-
-    # -- plumbing ----------------------------------------------------------------------------
-
-    def _call(self, operation: str, *args: Any) -> list[Any]:
-        now = "" if self._clock is None else repr(float(self._clock()))
-        reply = self._script(keys=self.keys, args=[operation, now, self._closed_prefix, self._closed_ttl, *args])
-        reply = [_text(part) if isinstance(part, bytes) else part for part in reply]
-        if reply[0] == "missing":
-            raise LedgerError(f"the Redis ledger {self.name!r} was deleted from the server (its keys are gone)")
-        return reply
-
-    def _configuration(self) -> list[str]:
-        window = self.window
-        return [
+        calls = LedgerCalls(client, name, clock, as_seconds("retry_for", retry_for))
+        check_persistence(client, check_mode(persistence), name)
+        settings = [
+            os.urandom(12).hex(),
             str(window.budget),
             repr(window.period or 0.0),
             "1" if window.rollover else "0",
             str(-1 if window.max_carry is None else window.max_carry),
-            repr(self.reservation_timeout or 0.0),
+            repr(timeout or 0.0),
+            repr(remembered),
         ]
+        reply = calls.call("create", *settings)
+        if reply[0] == "exists":
+            raise LedgerExists(name, server_time_text(reply[1]))
+        return cls(client, name, clock=clock, persistence="ignore", retry_for=retry_for)
 
-    def _create_or_check(self) -> None:
-        wanted = self._configuration()
-        reply = self._call("init", *wanted)
-        if reply[0] == "created":
-            return
-        stored = reply[1:]
-        names = ("budget", "period", "rollover", "max_carry", "reservation_timeout")
-        for field, mine, theirs in zip(names, wanted, stored):
-            if float(mine) != float(theirs):
-                raise ValueError(
-                    f"the Redis ledger {self.name!r} already exists with {field}={theirs}, "
-                    f"but this RedisLedger was created with {field}={mine}; use the same settings, "
-                    "or delete the ledger with .delete() first"
-                )
+    @classmethod
+    def acknowledge_reset(
+        cls,
+        client: Any,
+        name: str,
+        *,
+        clock: Callable[[], float] | None = None,
+        persistence: str = "warn",
+        retry_for: float = 10.0,
+    ) -> RedisLedger:
+        """Accept the ledger's books as they now are on the server, and let it be used again.
+
+        After a restart from an older snapshot (or a failover to a lagging
+        replica) the first handle that notices halts the ledger; every operation
+        then raises :class:`LedgerStateLost` until this is called. Check the books
+        first (the tokens spent since the snapshot are not in them; add them with
+        a settle if you know them). Handles attached before keep working. Also
+        call it right after restoring a backup on purpose. Returns a new handle.
+        """
+        LedgerCalls(client, name, clock, as_seconds("retry_for", retry_for)).call("acknowledge")
+        return cls(client, name, clock=clock, persistence=persistence, retry_for=retry_for)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._calls.name
+
+    @property
+    def keys(self) -> list[str]:
+        """The ledger's keys on the server (all of them)."""
+        return list(self._calls.keys)
 
     async def _in_background(self, function: Any, *args: Any) -> Any:
-        # The client blocks on the network: keep the event loop free.
-        return await asyncio.to_thread(function, *args)
+        # The client blocks on the network: keep the event loop free, and exact under cancellation.
+        return await finish_in_thread(function, *args)
+
+    async def _areserve_many(self, requests: list[Request]) -> list[Reservation | BudgetExceeded]:
+        # A caller cancelled while the server granted cannot use the grants: withdraw them.
+        token = self._calls.new_token()
+        undo = functools.partial(self._withdraw, token)
+        return await finish_in_thread(self._reserve_with, requests, token, undo=undo)
+
+    def _raise_refusal(self, reply: list[str], operation: str) -> None:
+        kind = reply[0]
+        if kind == "open":
+            raise ReservationOpen(reply[3], int(reply[4]))
+        if kind == "unknown":
+            raise UnknownReservation(reply[3], operation)
+        if kind == "closed":
+            raise ReservationClosed(reply[3], operation, reply[4])
+
+    @staticmethod
+    def _items(reply: list[str]) -> list[list[str]]:
+        body = reply[3:]
+        return [body[i : i + 5] for i in range(0, len(body), 5)]
 
     # -- primitives --------------------------------------------------------------------------
 
-    def _reserve(self, query_id: str, tokens: int, at_least: int | None) -> Reservation | BudgetExceeded:
-        reply = self._call("reserve", query_id, str(tokens), "" if at_least is None else str(at_least))
-        if reply[0] == "open":
-            raise ReservationOpen(query_id, int(reply[1]))
-        if reply[0] == "refused":
-            free, allowance, spent, reserved = (int(v) for v in reply[1:5])
-            return BudgetExceeded(query_id, tokens, free, allowance, spent, reserved)
-        deadline = float(reply[1]) if reply[1] else None
-        return Reservation(query_id, int(reply[2]), deadline, self)
+    def _reserve_many(self, requests: list[Request]) -> list[Reservation | BudgetExceeded]:
+        return self._reserve_with(requests, self._calls.new_token())
 
-    def _settle(self, query_id: str, used: int) -> Settlement:
-        reply = self._call("settle", query_id, str(used))
-        if reply[0] == "unknown":
-            raise UnknownReservation(query_id, "settle")
-        if reply[0] == "closed":
-            raise ReservationClosed(query_id, "settle", reply[1])
-        reserved, used, refunded, overrun, late = (int(v) for v in reply[1:6])
-        return Settlement(query_id, reserved, used, refunded, overrun, bool(late))
+    def _reserve_with(self, requests: list[Request], token: str) -> list[Reservation | BudgetExceeded]:
+        arguments = [str(len(requests))]
+        for query_id, tokens, at_least in requests:
+            arguments += [query_id, str(tokens), "" if at_least is None else str(at_least)]
+        reply = self._calls.call("reserve", *arguments, token=token)
+        self._raise_refusal(reply, "reserve")
+        outcomes: list[Reservation | BudgetExceeded] = []
+        for (query_id, tokens, _), item in zip(requests, self._items(reply)):
+            if item[0] == "granted":
+                deadline = None if item[2] == "-" else float(item[2])
+                outcomes.append(Reservation(query_id, int(item[1]), deadline, self))
+            else:
+                free, allowance, spent, reserved = (int(value) for value in item[1:5])
+                outcomes.append(BudgetExceeded(query_id, tokens, free, allowance, spent, reserved))
+        return outcomes
 
-    def _release(self, query_id: str) -> Release:
-        reply = self._call("release", query_id)
-        if reply[0] == "unknown":
-            raise UnknownReservation(query_id, "release")
-        if reply[0] == "closed":
-            raise ReservationClosed(query_id, "release", reply[1])
-        if reply[0] == "expired":
-            return Release(query_id, 0, expired=True)
-        return Release(query_id, int(reply[1]))
+    def _withdraw(self, token: str, outcomes: list[Reservation | BudgetExceeded]) -> None:
+        granted = [outcome.query_id for outcome in outcomes if isinstance(outcome, Reservation)]
+        if granted:
+            self._calls.call("withdraw", str(len(granted)), *granted, token=token)
+
+    def _settle_many(self, usages: list[tuple[str, int]]) -> list[Settlement]:
+        arguments = [str(len(usages))]
+        for query_id, used in usages:
+            arguments += [query_id, str(used)]
+        reply = self._calls.call("settle", *arguments)
+        self._raise_refusal(reply, "settle")
+        settlements = []
+        for (query_id, _), item in zip(usages, self._items(reply)):
+            reserved, used, refunded, overrun, late = (int(value) for value in item)
+            settlements.append(Settlement(query_id, reserved, used, refunded, overrun, bool(late)))
+        return settlements
+
+    def _release_many(self, ids: list[str]) -> list[Release]:
+        reply = self._calls.call("release", str(len(ids)), *ids)
+        self._raise_refusal(reply, "release")
+        return [
+            Release(query_id, int(item[1]), expired=item[0] == "expired")
+            for query_id, item in zip(ids, self._items(reply))
+        ]
 
     def _snapshot(self) -> LedgerSnapshot:
-        reply = self._call("snapshot")
-        budget, allowance, spent, reserved, open_count, window = (int(v) for v in reply[1:7])
-        origin, period = float(reply[7]), float(reply[8])
+        reply = self._calls.call("snapshot")
+        open_count, budget, allowance, spent, reserved, window = (int(v) for v in reply[3:9])
+        origin, period = float(reply[9]), float(reply[10])
         start, end = (origin, math.inf) if period == 0 else (origin + window * period, origin + (window + 1) * period)
-        totals = (int(v) for v in reply[9:17])
+        totals = (int(v) for v in reply[11:19])
         return LedgerSnapshot(budget, allowance, spent, reserved, open_count, window, start, end, *totals)
 
     def _note_arrivals(self, count: int) -> int:
-        return int(self._call("arrive", str(count))[1])
+        return int(self._calls.call("arrive", str(count))[3])
 
     # -- extras ------------------------------------------------------------------------------
 
@@ -173,21 +272,26 @@ class RedisLedger(LedgerAPI):
     def clock(self) -> Callable[[], float]:
         """The clock windows are computed with: the one given, else wall-clock time (the server's clock
         approximately, as Redis keeps time by it)."""
-        return self._clock if self._clock is not None else time.time
+        return self._calls.clock if self._calls.clock is not None else time.time
 
     @property
     def overruns(self) -> list[Overrun]:
         """The most recent overruns (up to 1000), oldest first."""
-        entries = self._client.lrange(self.keys[3], 0, -1)
+        entries = self._calls.call("overruns")[3:]
         parsed = []
         for entry in reversed(entries):
-            query_id, reserved, used = _text(entry).rsplit(" ", 2)
+            query_id, reserved, used = entry.rsplit(" ", 2)
             parsed.append(Overrun(query_id, int(reserved), int(used)))
         return parsed
 
     def delete(self) -> None:
-        """Remove this ledger's keys from the server (remembered closed ids expire on their own)."""
-        self._client.delete(*self.keys)
+        """Remove the ledger from the server: every key, in one atomic step.
+
+        Handles attached to it (this one included) then raise
+        :class:`LedgerStateLost`; a ledger created again under the same name
+        starts empty and knows none of the old ids.
+        """
+        self._calls.call("delete")
 
     def __repr__(self) -> str:
         period = "total" if self.window.period is None else f"per {self.window.period:g} s"

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import as_float_array
+from .._checks import as_float_array, as_seconds
 
 Schedule = Callable[[float], float]
 
@@ -55,8 +55,7 @@ def schedule_from_history(times: ArrayLike, tokens: ArrayLike, period: float) ->
     callable
         Piecewise-linear cumulative share of the tokens by time fraction.
     """
-    if not (isinstance(period, (int, float)) and np.isfinite(period) and period > 0):
-        raise ValueError(f"`period` must be a number of seconds > 0, got {period!r}")
+    period = as_seconds("period", period)
     moments = as_float_array("times", times, minimum=0.0)
     amounts = as_float_array("tokens", tokens, len(moments), minimum=0.0)
     if np.any(moments > period):

@@ -5,7 +5,7 @@ from the ledger's creation. Open reservations are carried into the new window
 and keep holding their tokens there. With ``rollover``, what the old window did
 not spend (its allowance minus its spend; negative after an overrun, so an
 overrun is repaid from the next window) is added to the next allowance, up to
-``max_carry`` tokens.
+``max_carry`` tokens (and never past an allowance of 1e15 tokens).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .._checks import as_budget
+from .._checks import as_flag, as_optional_seconds, as_token_count
+from .limits import MAX_ALLOWANCE, MAX_TOKENS
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class BudgetWindow:
     Parameters
     ----------
     budget : int
-        Tokens in total (``period=None``) or per period.
+        Tokens in total (``period=None``) or per period, at most 1e14.
     period : float or None
         Length of a window in seconds of the ledger's clock; None for one
         window that never ends.
@@ -40,21 +41,14 @@ class BudgetWindow:
     max_carry: int | None = None
 
     def __init__(self, budget: Any, period: Any = None, rollover: bool = False, max_carry: Any = None) -> None:
-        object.__setattr__(self, "budget", as_budget(budget))
-        if period is not None:
-            if isinstance(period, bool) or not isinstance(period, (int, float)):
-                raise TypeError(f"`period` must be a number of seconds or None, got {period!r}")
-            if not (math.isfinite(period) and period > 0):
-                raise ValueError(f"`period` must be a finite number of seconds > 0, got {period!r}")
-            period = float(period)
-        if not isinstance(rollover, bool):
-            raise TypeError(f"`rollover` must be True or False, got {rollover!r}")
-        if rollover and period is None:
+        object.__setattr__(self, "budget", as_token_count(budget, "budget", MAX_TOKENS))
+        period = as_optional_seconds("period", period)
+        if as_flag("rollover", rollover) and period is None:
             raise ValueError("`rollover=True` needs a `period`: a total budget has no next window to roll into")
         if max_carry is not None:
             if not rollover:
                 raise ValueError("`max_carry` only applies with `rollover=True`")
-            max_carry = as_budget(max_carry, "max_carry")
+            max_carry = as_token_count(max_carry, "max_carry", MAX_TOKENS)
         object.__setattr__(self, "period", period)
         object.__setattr__(self, "rollover", rollover)
         object.__setattr__(self, "max_carry", max_carry)
@@ -76,11 +70,12 @@ class BudgetWindow:
 
         The first end carries ``allowance - spent``; every later (idle) window
         carries its whole allowance, so the carry after ``k`` ends is
-        ``min(allowance - spent + (k - 1) * budget, max_carry)``.
+        ``min(allowance - spent + (k - 1) * budget, max_carry)``. The allowance
+        stops growing at :data:`~clear_fast.runtime.limits.MAX_ALLOWANCE` (1e15).
         """
         if not self.rollover:
             return self.budget
         carry = allowance - spent + (windows_passed - 1) * self.budget
         if self.max_carry is not None:
             carry = min(carry, self.max_carry)
-        return self.budget + carry
+        return min(self.budget + carry, MAX_ALLOWANCE)

@@ -4,17 +4,20 @@
 * :mod:`.mixes` - the paper's four stream shapes as pool mixes.
 * :mod:`.calibration` - the simulated model's width and per-pool success probabilities.
 * :mod:`.streams` - :class:`Stream` and :func:`make_stream`.
+* :mod:`.query_tag` - :func:`query_from_tag`, the query index a stream's text carries.
 * :mod:`.simulated_model` - :class:`SimulatedReasoner`, a model that stops at its cap.
 * :mod:`.predictors` - :class:`NoisyThresholdOracle`, threshold predictions with chosen error.
 
-The LangChain chat model over the simulated reasoner lives in :mod:`.chat_model`
-and needs ``langchain-core``; it is not imported here.
+The LangChain chat model over the simulated reasoner lives in the LangChain
+integration (``langchain_clear_fast.simulated_chat_model``): nothing in
+clear_fast imports LangChain.
 """
 
 from .calibration import CALIBRATION, ModelCalibration, derive_calibration, uniform_expected_accuracy
 from .mixes import POOL_NAMES, STREAM_MIXES, STREAM_SHAPES
 from .pools import ThresholdPool, paper_data, threshold_pools
 from .predictors import NoisyThresholdOracle
+from .query_tag import query_from_tag
 from .simulated_model import SimulatedAnswer, SimulatedReasoner
 from .streams import Stream, make_stream, paper_streams, pool_counts
 
@@ -34,6 +37,7 @@ __all__ = [
     "paper_data",
     "paper_streams",
     "pool_counts",
+    "query_from_tag",
     "threshold_pools",
     "uniform_expected_accuracy",
 ]

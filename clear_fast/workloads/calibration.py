@@ -29,6 +29,7 @@ from typing import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import require_choice
 from .mixes import POOL_NAMES, STREAM_MIXES
 from .pools import paper_data, threshold_pools
 
@@ -113,8 +114,7 @@ def uniform_expected_accuracy(
     ndarray, shape (k,)
         Accuracy as a share in [0, 1].
     """
-    if stream not in STREAM_MIXES:
-        raise ValueError(f"`stream` must be one of {tuple(STREAM_MIXES)}, got {stream!r}")
+    require_choice("stream", stream, tuple(STREAM_MIXES))
     mix = np.array([STREAM_MIXES[stream][name] * calibration.success[name] for name in POOL_NAMES])
     return pool_fit_shares(calibration.width, np.asarray(caps, dtype=np.float64)) @ mix
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,8 @@ POOL_BENCHMARKS = {"easy": "GSM8K", "medium": "MATH500", "hard": "AIME_AMC"}
 
 @lru_cache(maxsize=1)
 def _paper_data_text() -> str:
+    from importlib import resources  # here: `import clear_fast` must not load importlib.resources
+
     return resources.files("clear_fast").joinpath("data", "paper_curves.json").read_text(encoding="utf-8")
 
 

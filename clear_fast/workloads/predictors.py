@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_nonnegative_integer, as_nonnegative_number, require_instance
 from .streams import Stream
 
 
@@ -39,16 +38,9 @@ class NoisyThresholdOracle:
     """
 
     def __init__(self, stream: Stream, sigma: float, *, seed: int = 0) -> None:
-        if not isinstance(stream, Stream):
-            raise TypeError(f"`stream` must be a Stream, got {type(stream).__name__}")
-        if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not math.isfinite(sigma) or sigma < 0:
-            raise ValueError(f"`sigma` must be a finite number >= 0, got {sigma!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"`seed` must be an integer, got {seed!r:.80}")
-        if seed < 0:
-            raise ValueError(f"`seed` must be >= 0, got {seed}")
-        self.sigma: float = float(sigma)
-        self.seed: int = int(seed)
+        require_instance("stream", stream, Stream)
+        self.sigma: float = as_nonnegative_number("sigma", sigma)
+        self.seed: int = as_nonnegative_integer("seed", seed)
         noise = np.random.default_rng(self.seed).standard_normal(len(stream))
         self._tau_hat: NDArray[np.float64] = stream.curves.tau * np.exp(self.sigma * noise)
         self._index: dict[str, int] = {text: i for i, text in enumerate(stream.texts)}

@@ -20,12 +20,12 @@ is censored whether or not it would have been right.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._checks import as_index, as_nonnegative_integer, require_instance
 from ..curves import SurgeCurves
 
 FINISH_STOP = "stop"
@@ -42,24 +42,17 @@ class SimulatedAnswer:
         True when the model knew the answer and it fitted under the cap.
     tokens_used : int
         ``min(cap, natural_length)``; 0 when the cap is 0 (the query was not run).
-    finish_reason : str
-        ``"stop"`` when the answer ended by itself, ``"length"`` when the cap cut it.
+    finish_reason : str or None
+        ``"stop"`` when the answer ended by itself, ``"length"`` when the cap cut it
+        (typed like a real request's, which has none when no answer came back).
     natural_length : int
         Tokens the answer takes without a cap.
     """
 
     correct: bool
     tokens_used: int
-    finish_reason: str
+    finish_reason: str | None
     natural_length: int
-
-
-def _as_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"`seed` must be an integer, got {seed!r:.80}")
-    if seed < 0:
-        raise ValueError(f"`seed` must be >= 0, got {seed}")
-    return int(seed)
 
 
 class SimulatedReasoner:
@@ -93,9 +86,8 @@ class SimulatedReasoner:
     """
 
     def __init__(self, curves: SurgeCurves, *, seed: int = 0) -> None:
-        if not isinstance(curves, SurgeCurves):
-            raise TypeError(f"`curves` must be a SurgeCurves, got {type(curves).__name__}")
-        self._seed = _as_seed(seed)
+        require_instance("curves", curves, SurgeCurves)
+        self._seed = as_nonnegative_integer("seed", seed)
         success = curves.alpha / (curves.beta * curves.beta)
         # A small tolerance: from_peak(peak=1) computes alpha = beta**2 with rounding.
         too_likely = success > 1.0 + 1e-9
@@ -153,13 +145,8 @@ class SimulatedReasoner:
         ValueError
             If ``query`` is out of range or ``cap`` is negative.
         """
-        for name, value in (("query", query), ("cap", cap)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"`{name}` must be an integer, got {value!r:.80}")
-        if not 0 <= query < len(self):
-            raise ValueError(f"`query` must be in [0, {len(self)}), got {query}")
-        if cap < 0:
-            raise ValueError(f"`cap` must be >= 0, got {cap}")
+        as_index("query", query, len(self))
+        as_nonnegative_integer("cap", cap)
         natural = int(self._natural[query])
         cut = natural > cap
         return SimulatedAnswer(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._checks import as_nonnegative_integer, require_choice
 from ..curves import SurgeCurves
 from .calibration import CALIBRATION, ModelCalibration
 from .mixes import POOL_NAMES, STREAM_MIXES
@@ -114,13 +114,9 @@ def make_stream(
     TypeError
         If ``n`` or ``seed`` is not an integer.
     """
-    if shape not in STREAM_MIXES:
-        raise ValueError(f"`shape` must be one of {tuple(STREAM_MIXES)}, got {shape!r}")
-    for name, value in (("n", n), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"`{name}` must be an integer, got {value!r:.80}")
-        if value < 0:
-            raise ValueError(f"`{name}` must be >= 0, got {value}")
+    require_choice("shape", shape, tuple(STREAM_MIXES))
+    as_nonnegative_integer("n", n)
+    as_nonnegative_integer("seed", seed)
     # The shape's position keys the draws, so two shapes with one seed differ.
     rng = np.random.default_rng([int(seed), list(STREAM_MIXES).index(shape)])
     counts = pool_counts(int(n), STREAM_MIXES[shape])

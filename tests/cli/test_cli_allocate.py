@@ -186,7 +186,7 @@ def test_discrete_levels_match_allocate_levels(cli, tmp_path):
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic", "google", "vllm"])
 def test_provider_request_fields_per_query(cli, tmp_path, provider):
-    from clear_fast.providers import grants_to_requests
+    from clear_fast.calls import grants_to_requests
 
     rows = _queries(12, seed=21)
     _write_csv(tmp_path / "q.csv", rows, ["id", "tau", "alpha", "beta", "weight"])

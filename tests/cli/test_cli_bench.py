@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import clear_fast as cf
-from clear_fast.cli.bench import CASES, make_curves
-from clear_fast.cli.bisection_baseline import bisection_allocate
+from clear_fast.experiments.solver_benchmark import CASES, make_curves
+from clear_fast.experiments.bisection_baseline import bisection_allocate
 
 
 def test_bench_prints_and_saves_one_row_per_case(cli, tmp_path):

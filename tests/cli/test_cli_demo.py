@@ -17,7 +17,7 @@ STREAMS = ["Balanced", "MostlyEasy", "MostlyHard", "UShaped"]
 POLICIES = ["CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle"]
 SIZE, SEED, BUDGETS = 60, 7, [100, 400, 1200]
 FIGURES = ["pareto.png", "accuracy.png", "abandonment.png", "shadow_price.png"]
-# The fixed colour the report gives each policy (clear_fast.report.panels.POLICY_COLOURS)
+# The fixed colour the report gives each policy (clear_fast.experiments.report.panels.POLICY_COLOURS)
 COLOURS = {"CLEAR": "#d62728", "Uniform": "#1f77b4", "Proportional": "#2ca02c", "SelfEstimate": "#9467bd", "Oracle": "#ff7f0e"}
 
 

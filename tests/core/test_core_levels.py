@@ -76,3 +76,15 @@ def test_levels_price_the_first_misfit():
     # the LP bound (0.8 + 0.4 * 0.5) leaves a gap of 0.2; the search proves 0.8 optimal within one token's value
     assert result.search == "completed" and result.optimal
     assert 0.8 <= result.upper_bound <= 0.8 + result.shadow_price * (1 + 1e-9)
+
+
+def test_fractional_costs_give_whole_token_caps_within_the_budget():
+    costs = np.array([[100.6, 250.2], [80.9, 120.5], [60.5, 90.99]])
+    utilities = np.array([[0.5, 0.8], [0.4, 0.6], [0.3, 0.35]])
+    result = cf.allocate_levels(costs, utilities, 330)
+    rows = np.flatnonzero(result.level >= 0)
+    assert rows.size >= 2
+    assert result.tokens.dtype == np.int64 and type(result.budget) is int and result.budget == 330
+    np.testing.assert_array_equal(result.tokens[rows], np.floor(costs[rows, result.level[rows]]))
+    assert np.all(result.tokens[result.level < 0] == 0)
+    assert result.spent == int(result.tokens.sum()) <= costs[rows, result.level[rows]].sum() <= 330

@@ -24,7 +24,7 @@ def smollm2_base_url(tmp_path_factory):
     Started on a free port of 127.0.0.1 and stopped by its process at the end. A missing
     server package or model file fails the test: it is part of the suite, not optional.
     """
-    from clear_fast.testing import LocalModelUnavailable, serve_smollm2
+    from support.local_model import LocalModelUnavailable, serve_smollm2
 
     try:
         with serve_smollm2(tmp_path_factory.mktemp("smollm2") / "server.log") as url:

@@ -1,13 +1,12 @@
-"""Provider knobs: the fields each provider's API and LangChain class take, and bad input."""
+"""Provider knobs: the fields each provider's API takes, and bad input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from clear_fast.providers import (
+from clear_fast.calls import (
     ANTHROPIC_MIN_THINKING,
     grants_to_requests,
-    langchain_fields,
     level_names,
     request_fields,
     split_thinking,
@@ -31,12 +30,6 @@ from clear_fast.providers import (
 )
 def test_request_fields(provider, cap, kwargs, expected):
     assert request_fields(provider, cap, **kwargs) == expected
-
-
-def test_langchain_fields():
-    assert langchain_fields("openai", 9, effort="high") == {"max_tokens": 9, "reasoning_effort": "high"}
-    assert langchain_fields("anthropic", 900) == {"max_tokens": 900, "thinking": {"type": "disabled"}}
-    assert langchain_fields("google", 300, answer_reserve=50) == {"max_output_tokens": 300, "thinking_budget": 250}
 
 
 def test_thinking_split_always_leaves_the_reserve():

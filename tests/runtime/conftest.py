@@ -1,8 +1,9 @@
 """Fixtures for the runtime tests: a real redis-server, and ledgers of both kinds.
 
 The server is Debian's ``redis-server`` binary started on 127.0.0.1 on a free
-port, without persistence, once per test session; it is stopped by its pid at
-the end. A missing binary fails the Redis tests with a clear message: they are
+port, once per test session, with the persistence a production ledger needs (an
+append-only file, fsync'd every second); it is stopped by its pid at the end.
+The fault tests start servers of their own (``redis_server.RedisServer``). A missing binary fails the Redis tests with a clear message: they are
 never skipped. A CI script that starts its own server can name its port in
 ``CLEAR_FAST_TEST_REDIS_PORT`` instead (every test uses fresh, unique key names).
 """
@@ -10,8 +11,6 @@ never skipped. A CI script that starts its own server can name its port in
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -23,7 +22,7 @@ from clear_fast.runtime import Ledger, RedisLedger
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ledger_clock import FakeClock  # noqa: E402  (support modules beside this file)
-from redis_server import running_server_port, start_redis_server  # noqa: E402
+from redis_server import RedisServer, running_server_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +32,9 @@ def redis_port():
     if given:
         yield running_server_port(given)
         return
-    process, port = start_redis_server()
-    yield port
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+    server = RedisServer()
+    yield server.port
+    server.stop()
 
 
 @pytest.fixture
@@ -61,7 +55,7 @@ def make_ledger(request):
     client = request.getfixturevalue("redis_client")
 
     def make(budget, **options):
-        return RedisLedger(client, f"test-{uuid.uuid4().hex}", budget, **options)
+        return RedisLedger.create(client, f"test-{uuid.uuid4().hex}", budget, **options)
 
     return make
 

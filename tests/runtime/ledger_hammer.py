@@ -85,7 +85,7 @@ async def ahammer(ledger, worker: str, rounds: int, seed: int) -> Tally:
     return tally
 
 
-def hammer_redis_process(port: int, name: str, budget: int, worker: str, rounds: int, seed: int) -> Tally:
+def hammer_redis_process(port: int, name: str, worker: str, rounds: int, seed: int) -> Tally:
     """Entry point of a separate process: its own client, the same named ledger."""
     import redis
 
@@ -93,12 +93,12 @@ def hammer_redis_process(port: int, name: str, budget: int, worker: str, rounds:
 
     client = redis.Redis(host="127.0.0.1", port=port)
     try:
-        return hammer(RedisLedger(client, name, budget), worker, rounds, seed)
+        return hammer(RedisLedger(client, name), worker, rounds, seed)
     finally:
         client.close()
 
 
-def reserve_then_die(port: int, name: str, budget: int, timeout: float) -> None:
+def reserve_then_die(port: int, name: str) -> None:
     """Entry point of a process that reserves and is killed before it can settle."""
     import os
     import signal
@@ -107,6 +107,6 @@ def reserve_then_die(port: int, name: str, budget: int, timeout: float) -> None:
 
     from clear_fast.runtime import RedisLedger
 
-    ledger = RedisLedger(redis.Redis(host="127.0.0.1", port=port), name, budget, reservation_timeout=timeout)
+    ledger = RedisLedger(redis.Redis(host="127.0.0.1", port=port), name)
     ledger.reserve("doomed", 700)
     os.kill(os.getpid(), signal.SIGKILL)

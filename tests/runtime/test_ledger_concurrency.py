@@ -89,13 +89,13 @@ def test_several_processes_share_one_redis_ledger(redis_port):
     budget = 60_000
     name = f"fleet-{uuid.uuid4().hex}"
     client = redis_client_module.Redis(host="127.0.0.1", port=redis_port)
-    ledger = RedisLedger(client, name, budget)
+    ledger = RedisLedger.create(client, name, budget)
     watcher = Watcher(ledger)
     watcher.start()
     context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
         jobs = [
-            pool.apply_async(hammer_redis_process, (redis_port, name, budget, f"p{k}", 400, k)) for k in range(4)
+            pool.apply_async(hammer_redis_process, (redis_port, name, f"p{k}", 400, k)) for k in range(4)
         ]
         tallies = [job.get(timeout=120) for job in jobs]
 
@@ -123,12 +123,12 @@ def test_a_killed_worker_reservation_expires_on_the_server_clock(redis_port):
 
     name = f"dies-{uuid.uuid4().hex}"
     context = multiprocessing.get_context("spawn")
-    worker = context.Process(target=reserve_then_die, args=(redis_port, name, 1000, 0.5))
+    client = redis_client_module.Redis(host="127.0.0.1", port=redis_port)
+    ledger = RedisLedger.create(client, name, 1000, reservation_timeout=0.5)
+    worker = context.Process(target=reserve_then_die, args=(redis_port, name))
     worker.start()
     worker.join(timeout=60)
     assert worker.exitcode == -9  # killed between reserve and settle
-    client = redis_client_module.Redis(host="127.0.0.1", port=redis_port)
-    ledger = RedisLedger(client, name, 1000, reservation_timeout=0.5)
     time.sleep(0.6)
     books = ledger.snapshot()
     client.close()

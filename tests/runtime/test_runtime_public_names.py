@@ -7,7 +7,8 @@ import clear_fast.runtime as runtime
 
 RUNTIME = {
     "BudgetExceeded", "BudgetWindow", "Decision", "Defer", "FallBack", "Hold", "Ledger", "LedgerAPI",
-    "LedgerError", "LedgerSnapshot", "Overrun", "Pacer", "PacerStatus", "Quote", "RedisLedger", "Refuse",
+    "LedgerError", "LedgerExists", "LedgerNotFound", "LedgerSnapshot", "LedgerStateLost", "LedgerUnavailable",
+    "Overrun", "Pacer", "PacerStatus", "PersistenceWarning", "Quote", "RedisLedger", "Refuse",
     "Release", "Reservation", "ReservationClosed", "ReservationOpen", "Settlement", "TenantShares",
     "UnknownReservation", "linear_schedule", "schedule_from_history",
 }

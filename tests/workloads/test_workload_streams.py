@@ -14,7 +14,7 @@ from clear_fast.workloads import (
     pool_counts,
     threshold_pools,
 )
-from clear_fast.workloads.chat_model import query_from_tag
+from clear_fast.workloads import query_from_tag
 
 
 def _same(a: Stream, b: Stream) -> bool:

@@ -5,6 +5,11 @@
   each input by its marginal value and abandoning the ones not worth their tokens.
 * :class:`UsageTracker` attributes usage to inputs and flags uncapped calls.
 * :class:`TokenBudget` caps the calls of one multi-step agent at what it has left.
+
+Also here, as modules: :mod:`.simulated_chat_model` (a chat model over clear_fast's
+simulated reasoner), :mod:`.provider_fields` (each provider chat class's cap
+attributes) and :mod:`.demo_chain` (the chain check of ``clear-fast demo``).
+Everything of clear_fast that needs LangChain is in this package.
 """
 
 from .budgeted import BudgetedChatModel, budgeted

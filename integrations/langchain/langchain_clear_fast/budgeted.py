@@ -2,7 +2,7 @@
 
 ``budgeted(model)`` returns a runnable that reads two configurable keys at call
 time, :data:`CAP_KEY` and :data:`EFFORT_KEY`, and calls a copy of the model with
-the provider's own fields set (see ``clear_fast.providers``). Wrap the model when
+the provider's own fields set (see :mod:`.provider_fields`). Wrap the model when
 you build the chain; the config of each input then reaches it through sequences,
 parallels and lambdas.
 
@@ -16,12 +16,13 @@ from __future__ import annotations
 import threading
 from typing import Any, AsyncIterator, Iterator, Sequence, cast
 
-from clear_fast.providers import OPENAI_CAP_PARAMS, langchain_fields
+from clear_fast.calls import OPENAI_CAP_PARAMS
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import DynamicRunnable
 
+from .provider_fields import langchain_fields
 from .rebuild import rebuild_around
 from .token_budget import CAP_KEY, EFFORT_KEY, Grant, TokenBudget
 

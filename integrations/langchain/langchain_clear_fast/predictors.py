@@ -18,7 +18,6 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from clear_fast import SurgeCurves
-from clear_fast._checks import as_float_array
 
 
 @runtime_checkable
@@ -50,7 +49,8 @@ def curves_from_prediction(
     Returns:
         ``SurgeCurves`` of the ``"cumulative"`` form.
     """
-    tau = as_float_array("tau", tau, minimum=0.0)
+    if np.ndim(tau) == 0:
+        tau = [tau]  # one input; SurgeCurves checks every value
     return SurgeCurves.from_peak(tau, ceiling, width, form="cumulative", weight=weight, max_tokens=max_tokens)
 
 
@@ -71,7 +71,17 @@ def run_predictor(predictor: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.
         raise ValueError(
             f"`predictor.predict` returned shapes {np.shape(tau)} and {np.shape(spread)} for {len(texts)} texts"
         )
-    return (
-        as_float_array("tau", tau, len(texts), minimum=0.0),
-        as_float_array("spread", spread, len(texts), minimum=0.0),
-    )
+    return _finite_nonnegative("tau", tau), _finite_nonnegative("spread", spread)
+
+
+def _finite_nonnegative(name: str, values: Any) -> np.ndarray:
+    """A float64 copy of a predictor's output, refused when an entry is not a finite number >= 0."""
+    try:
+        array = np.array(values, dtype=np.float64)  # a copy: nothing the predictor holds is aliased
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be an array of numbers, got {values!r:.80}") from None
+    for problem, bad in (("finite", ~np.isfinite(array)), (">= 0", array < 0)):
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"`{name}` must be {problem}, got {array[i]} at index {i}")
+    return array

@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Sequence, cast
 
 import numpy as np
 from clear_fast import ConstantPrior, FitResult, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
-from clear_fast.runtime.ledger_api import LedgerAPI
+from clear_fast.runtime import LedgerAPI
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import ensure_config, get_config_list, merge_configs
 

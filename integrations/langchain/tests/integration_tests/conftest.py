@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from clear_fast.testing import LocalModelUnavailable, serve_smollm2
+from support.local_model import LocalModelUnavailable, serve_smollm2
 
 
 @pytest.fixture(scope="session")

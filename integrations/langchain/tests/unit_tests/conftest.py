@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from clear_fast import SurgeCurves
-from clear_fast.testing import refuse_remote_connections
-from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from recording_reasoner import RecordingReasoner
-
-@pytest.fixture(autouse=True)
-def network_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refuse every connection that is not to this machine."""
-    refuse_remote_connections(monkeypatch)
+from support.network import network_off  # noqa: F401  (autouse: applies to every test here)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from langchain_clear_fast import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget, budgeted
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import ConfigurableField, RunnableLambda, RunnableParallel

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clear_fast import SurgeCurves, allocate
-from local_endpoint import LocalEndpoint
+from support.openai_endpoint import RecordingEndpoint
 
 README = Path(__file__).resolve().parents[4] / "README.md"
 
@@ -23,7 +23,7 @@ def examples() -> list[str]:
 
 @pytest.fixture
 def endpoint(monkeypatch, tmp_path):
-    server = LocalEndpoint()
+    server = RecordingEndpoint()
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.chdir(tmp_path)

@@ -127,7 +127,7 @@ def test_an_error_in_one_input_keeps_the_others(model, curves, reasoner):
 
 def test_max_concurrency_is_honoured(curves):
     from recording_reasoner import RecordingReasoner
-    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+    from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 
     slow = RecordingReasoner(curves, delay=0.05)
     chain = RunnableLambda(prompt) | budgeted(SimulatedReasoningChatModel(reasoner=slow))
@@ -140,7 +140,7 @@ def test_max_concurrency_is_honoured(curves):
 
 
 async def test_max_concurrency_is_honoured_by_abatch(curves):
-    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+    from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
     from recording_reasoner import RecordingReasoner
 
     slow = RecordingReasoner(curves, delay=0.05)

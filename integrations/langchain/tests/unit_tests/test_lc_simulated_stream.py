@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from clear_fast import allocate, make_stream
-from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from clear_fast.workloads.simulated_model import SimulatedReasoner
 from langchain_clear_fast import CAP_KEY, Abandoned, BudgetedRunnable, budgeted
 from langchain_core.runnables import RunnableLambda

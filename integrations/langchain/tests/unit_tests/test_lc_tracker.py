@@ -6,7 +6,7 @@ import threading
 import uuid
 
 import pytest
-from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from langchain_clear_fast import CAP_KEY, UncappedCall, UsageTracker, budgeted
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult

@@ -9,19 +9,12 @@ from langchain_clear_fast import Abandoned, BudgetedRunnable, UsageTracker, budg
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
-from local_endpoint import LocalEndpoint
+from support.openai_endpoint import RecordingEndpoint, endpoint  # noqa: F401
 
 NEEDS = [40, 80, 120, 700, 2500, 60]
 
 
-@pytest.fixture
-def endpoint():
-    server = LocalEndpoint()
-    yield server
-    server.close()
-
-
-def chain_for(endpoint: LocalEndpoint, **budgeted_options):
+def chain_for(endpoint: RecordingEndpoint, **budgeted_options):
     model = ChatOpenAI(model="gpt-test", base_url=endpoint.url, api_key="sk-test", max_retries=0)
     prompt = ChatPromptTemplate.from_template("task {i}: need {need}")
     return prompt | budgeted(model, **budgeted_options) | StrOutputParser()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from clear_fast import SurgeCurves, utility
-from clear_fast.workloads.chat_model import SimulatedReasoningChatModel, query_from_tag
+from clear_fast.workloads import query_from_tag
+from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from clear_fast.workloads.simulated_model import SimulatedReasoner
 
 

@@ -15,22 +15,23 @@ response is checked against its cap: overruns are reported, and charged.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from typing import IO, Any, Sequence
+from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_budget
-from .allocate import allocate
-from .curves import SurgeCurves
-from .levels import allocate_levels
+from .._checks import as_budget
+from ..allocate import allocate
+from ..curves import SurgeCurves
+from ..levels import allocate_levels
+from ..runtime import Ledger, LedgerAPI
 from .providers import OPENAI_CAP_PARAMS, grants_to_requests, level_names
-from .runtime import Ledger
-from .runtime.ledger_api import LedgerAPI
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ class OpenAIBatchResult:
         return [o.index for o in self.outcomes if o.overran]
 
     @property
-    def abandoned(self) -> list[int]:
-        """Indices of requests never sent."""
-        return [o.index for o in self.outcomes if o.abandoned]
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Per request: True when it was never sent (as ``Allocation.abandoned``)."""
+        return np.array([o.abandoned for o in self.outcomes], dtype=bool)
 
 
 def _messages_of(request: Any, index: int) -> dict[str, Any]:
@@ -190,6 +191,8 @@ async def _run(
     budget: int,
     shadow_price: float,
 ) -> OpenAIBatchResult:
+    import asyncio  # here, not at the top: `import clear_fast` must stay free of asyncio
+
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
         raise ValueError(f"`max_concurrency` must be a whole number >= 1, got {max_concurrency!r}")
     fields = grants_to_requests("openai", np.asarray(caps, dtype=np.int64), efforts=efforts, openai_cap_param=cap_param)

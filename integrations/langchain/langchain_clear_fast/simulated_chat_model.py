@@ -3,44 +3,28 @@
 Tests and demos need a model that (1) really stops at ``max_tokens``, (2) reports
 usage the way provider models do, with reasoning tokens broken out, and (3) solves
 a query with the probability its utility curve says. langchain-core's fake models
-do none of these, so this one wraps :class:`~clear_fast.workloads.simulated_model.SimulatedReasoner`
+do none of these, so this one wraps :class:`clear_fast.SimulatedReasoner`
 (or any object with the same ``answer(query, cap)`` method).
 
 Which query a call is about is read from the prompt: by default the first
-``#<number>`` in the last message (``"Solve problem #17"`` is query 17).
-
-Importing this module needs ``langchain-core`` (the ``langchain`` extra); the
-rest of clear_fast does not.
+``#<number>`` in the last message (``"Solve problem #17"`` is query 17), the tag
+:func:`clear_fast.make_stream` writes into each query's text.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Iterator
 
+from clear_fast import SimulatedReasoner
+from clear_fast.workloads import query_from_tag
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
-_QUERY_TAG = re.compile(r"#(\d+)")
 # Tokens of visible answer text after the hidden reasoning: a short final line.
 _ANSWER_TOKENS = 4
-
-
-def query_from_tag(text: str) -> int:
-    """The query index written as ``#<number>`` in ``text``.
-
-    Raises
-    ------
-    ValueError
-        If ``text`` has no ``#<number>`` tag.
-    """
-    found = _QUERY_TAG.search(text)
-    if found is None:
-        raise ValueError(f"prompt names no query: expected a '#<number>' tag, got {text[:80]!r}")
-    return int(found.group(1))
 
 
 def _message_text(message: BaseMessage) -> str:
@@ -99,8 +83,6 @@ class SimulatedReasoningChatModel(BaseChatModel):
         **kwargs
             Other fields (``max_tokens``, ``context_limit``, ...).
         """
-        from .simulated_model import SimulatedReasoner
-
         return cls(reasoner=SimulatedReasoner(curves, seed=seed), **kwargs)
 
     @property

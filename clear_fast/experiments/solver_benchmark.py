@@ -6,7 +6,7 @@ one process on one machine:
 * ``clear_fast.allocate(curves, 300 * n)`` (a scarce budget: many queries abandoned);
 * the straightforward NumPy/SciPy implementation a user would write from the
   paper without this library: bisection on the price, best responses from
-  ``scipy.special.lambertw`` (:mod:`clear_fast.cli.bisection_baseline`);
+  ``scipy.special.lambertw`` (:mod:`clear_fast.experiments.bisection_baseline`);
 * ``numpy.argsort`` of n floats: the sorting floor of any exact O(n log n) method.
 
 Times are medians of ``repeats`` runs; what carries over to another machine
@@ -116,7 +116,7 @@ def median_seconds(call: Callable[[], Any], repeats: int) -> float:
 _MEMORY_CHILD = """
 import numpy as np
 import clear_fast as cf
-from clear_fast.cli.bench import make_curves
+from clear_fast.experiments.solver_benchmark import make_curves
 curves = make_curves({form!r}, {parameters!r}, {n})
 cf.allocate(curves.subset(np.arange(min({n}, 100))), 30000)
 def status(field):
@@ -209,38 +209,3 @@ def run_benchmark(
             if progress:
                 progress(row)
     return rows
-
-
-def ratio_table(rows: Sequence[BenchRow]) -> Any:
-    """The rows as a rich Table: ratios first, median times for reference."""
-    from rich import box
-    from rich.table import Table
-
-    import clear_fast as cf
-
-    table = Table(
-        title=f"clear_fast.allocate ({cf.IMPLEMENTATION} kernel) beside the paper's price bisection and argsort",
-        box=box.SIMPLE_HEAD,
-    )
-    show_memory = any(not math.isnan(r.peak_extra_bytes_per_query) for r in rows)
-    names = ["form", "parameters", "queries", "bisection/allocate", "allocate/argsort", "utility ratio", "gap %"]
-    names += ["bytes/query"] if show_memory else []
-    names += ["allocate ms", "bisection ms"]
-    for name in names:
-        table.add_column(name, justify="left" if name in ("form", "parameters") else "right")
-    for r in rows:
-        cells = [
-            r.form, r.parameters, f"{r.n:,}", f"{r.bisection_over_allocate:.1f}x", f"{r.allocate_over_argsort:.2f}x",
-            f"{r.utility_over_bisection:.5f}", f"{r.certified_gap_percent:.4f}",
-        ]
-        cells += [f"{r.peak_extra_bytes_per_query:.1f}"] if show_memory else []
-        cells += [f"{1e3 * r.allocate_s:.2f}", f"{1e3 * r.bisection_s:.2f}"]
-        table.add_row(*cells)
-    return table
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``clear-fast bench`` with these arguments (the entry point a benchmark script can call)."""
-    from . import main as cli_main
-
-    return cli_main(["bench", *(argv or [])])

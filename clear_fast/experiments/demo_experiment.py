@@ -2,9 +2,11 @@
 
 The numbers come from :func:`clear_fast.evaluation.evaluate`, one budget at a
 time so the progress bar moves. CLEAR's caps are recorded as they are decided
-and replayed through a LangChain chain over the same simulated model
-(:mod:`.demo_chain`); the chain's realised answers must equal the direct
-simulation's, query by query.
+and, when the LangChain integration (``langchain-clear-fast``) is installed,
+replayed through a LangChain chain over the same simulated model
+(``langchain_clear_fast.demo_chain``); the chain's realised answers must equal
+the direct simulation's, query by query. Without the integration the chain
+check is skipped and the summary says why.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from clear_fast.report import ResultRow
-
-from .demo_chain import build_chain, mismatches, run_caps
+from .report import ResultRow
 
 POLICIES = ("CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle")
 CHAINED_POLICY = "CLEAR"
@@ -49,11 +50,40 @@ class ExperimentResult:
         ``calls`` (model calls through the chain), ``mismatches`` (answers that
         differ from the direct simulation, 0 when all is well), ``policy``, and
         ``queries_per_budget`` (the sample size), and per stream the chain's
-        realised accuracy on the sample at each budget.
+        realised accuracy on the sample at each budget. When the chain check
+        could not run: ``policy`` and ``skipped`` (the reason) only.
     """
 
     rows: list[ResultRow] = field(default_factory=list)
     chain_summary: dict[str, Any] = field(default_factory=dict)
+
+
+def load_chain_check() -> tuple[ModuleType | None, str]:
+    """The LangChain chain check (``langchain_clear_fast.demo_chain``), or None and why it is unavailable."""
+    try:
+        from langchain_clear_fast import demo_chain
+    except ImportError as error:
+        return None, (
+            f"the LangChain integration cannot be imported ({error}); "
+            "install it with `pip install ./integrations/langchain` to also run CLEAR's caps through a chain"
+        )
+    return demo_chain, ""
+
+
+def paper_reference(streams: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+    """The paper's CLEAR and Uniform accuracy (%) by budget per query, for the streams run."""
+    from clear_fast.workloads import paper_data
+
+    published = paper_data()["clear_vs_uniform"]
+    return {
+        stream: {
+            "budget_per_query": list(published["budget_per_query"]),
+            "CLEAR": list(published[stream]["clear"]),
+            "Uniform": list(published[stream]["uniform"]),
+        }
+        for stream in streams
+        if stream in published
+    }
 
 
 def run_experiment(
@@ -80,6 +110,7 @@ def run_experiment(
     chain_queries : int, optional
         How many of each stream's queries (its first ones; streams are in random
         order) go through the LangChain chain at each budget; all when None.
+        The chain runs only when ``langchain-clear-fast`` is installed.
     show_progress : bool
         Draw a progress bar on stderr.
     """
@@ -89,6 +120,7 @@ def run_experiment(
     from clear_fast.evaluation import evaluate, paper_policies
     from clear_fast.workloads import SimulatedReasoner, make_stream
 
+    chain_check, unavailable = load_chain_check()
     result = ExperimentResult()
     chain_accuracy: dict[str, dict[int, float]] = {}
     calls = differing = 0
@@ -103,7 +135,7 @@ def run_experiment(
             policies = [_RecordingPolicy(p) if p.name == CHAINED_POLICY else p for p in paper_policies()]
             recorder = next(p for p in policies if isinstance(p, _RecordingPolicy))
             reasoner = SimulatedReasoner(stream.curves, seed=seed)
-            chain = build_chain(reasoner, stream.texts)
+            chain = chain_check.build_chain(reasoner, stream.texts) if chain_check else None
             sample = np.arange(len(stream) if chain_queries is None else min(chain_queries, len(stream)))
             chain_accuracy[name] = {}
             for budget in budgets:
@@ -114,11 +146,15 @@ def run_experiment(
                 caps = recorder.last_caps
                 if caps is None:
                     raise RuntimeError(f"the evaluation did not ask {CHAINED_POLICY} for caps at {budget} tokens per query")
-                run = run_caps(chain, caps, sample)
-                calls += run.calls
-                differing += mismatches(run, reasoner, caps)
-                chain_accuracy[name][budget] = float(run.correct.mean())
+                if chain_check is not None:
+                    run = chain_check.run_caps(chain, caps, sample)
+                    calls += run.calls
+                    differing += chain_check.mismatches(run, reasoner, caps)
+                    chain_accuracy[name][budget] = float(run.correct.mean())
                 progress.advance(task)
+    if chain_check is None:
+        result.chain_summary = {"policy": CHAINED_POLICY, "skipped": unavailable}
+        return result
     result.chain_summary = {
         "policy": CHAINED_POLICY,
         "queries_per_budget": int(size if chain_queries is None else min(chain_queries, size)),

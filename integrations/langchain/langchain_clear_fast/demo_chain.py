@@ -1,6 +1,7 @@
 """Running the demo's caps through a real LangChain chain with the simulated reasoning model.
 
-The demo's numbers come from a direct simulation, which is fast. To show that
+``clear-fast demo`` uses this module when the integration is installed (the
+core package never imports LangChain). The demo's numbers come from a direct simulation, which is fast. To show that
 the same caps behave the same way when they travel the way a user's would (a
 prompt, a chat model whose ``max_tokens`` is set per input through the config,
 an output parser), funded queries are also run through
@@ -58,7 +59,7 @@ def build_chain(reasoner: Any, problems: Any) -> Any:
     from langchain_core.prompts import ChatPromptTemplate
     from langchain_core.runnables import ConfigurableField, RunnableLambda
 
-    from clear_fast.workloads.chat_model import SimulatedReasoningChatModel
+    from .simulated_chat_model import SimulatedReasoningChatModel
 
     prompt = ChatPromptTemplate.from_messages(
         [("system", "Think step by step, then give the final answer."), ("human", "{problem}")]

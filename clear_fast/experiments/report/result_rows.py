@@ -63,6 +63,18 @@ class ResultRow:
         return asdict(self)
 
 
+def names_in_order(rows: Iterable[ResultRow]) -> tuple[list[str], list[str]]:
+    """The streams and the policies of ``rows``, each in the order it first appears."""
+    streams: list[str] = []
+    policies: list[str] = []
+    for row in rows:
+        if row.stream not in streams:
+            streams.append(row.stream)
+        if row.policy not in policies:
+            policies.append(row.policy)
+    return streams, policies
+
+
 _INTEGERS = {"budget_per_query", "queries", "tokens_granted", "tokens_used"}
 _TEXT = {"stream", "policy"}
 

@@ -1,4 +1,5 @@
-"""clear_fast.report in Python: rows survive the JSON and CSV round trip; a report can be rebuilt from its JSON."""
+"""clear_fast.experiments.report in Python: rows survive the JSON and CSV round trip; a report can be rebuilt
+from its JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 
 import pytest
 
-from clear_fast.report import COLUMNS, ResultRow, rows_from_records, write_report
+from clear_fast.experiments.report import COLUMNS, ResultRow, rows_from_records, write_report
 
 
 def _rows() -> list[ResultRow]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rich import box
 from rich.table import Table
 
-from .result_rows import ResultRow
+from .result_rows import ResultRow, names_in_order
 
 PRICED_POLICY = "CLEAR"
 
@@ -19,13 +19,7 @@ def stream_tables(rows: Sequence[ResultRow]) -> list[Table]:
     Every number is the one written to the report's CSV and JSON, rounded for
     reading (accuracy and abandonment to 0.1 point, price to 3 significant digits).
     """
-    streams: list[str] = []
-    policies: list[str] = []
-    for row in rows:
-        if row.stream not in streams:
-            streams.append(row.stream)
-        if row.policy not in policies:
-            policies.append(row.policy)
+    streams, policies = names_in_order(rows)
     by_key = {(r.stream, r.policy, r.budget_per_query): r for r in rows}
     tables = []
     for stream in streams:

@@ -16,7 +16,7 @@ OpenAI-compatible servers differ: many (vLLM, llama.cpp) honour ``max_tokens``
 and silently ignore ``max_completion_tokens``, so the OpenAI cap parameter is a
 choice, never a guess. Nothing here talks to a network; the functions only build
 dictionaries, so they are shared by the openai runner, the Batch API writer and
-the LangChain integration.
+the LangChain integration (which maps them to its chat models' attribute names).
 """
 
 from __future__ import annotations
@@ -157,51 +157,6 @@ def request_fields(
         return {"max_tokens": cap}
     split = split_thinking(cap, answer_reserve=answer_reserve)
     return {"generationConfig": {"maxOutputTokens": cap, "thinkingConfig": {"thinkingBudget": split.thinking}}}
-
-
-def langchain_fields(
-    provider: str,
-    cap: int,
-    *,
-    effort: str | None = None,
-    answer_reserve: int = 256,
-) -> dict[str, Any]:
-    """Attributes of a LangChain chat model that cap one call at ``cap`` tokens.
-
-    The attribute names of ``ChatOpenAI``, ``ChatAnthropic`` and
-    ``ChatGoogleGenerativeAI`` (and OpenAI-compatible vLLM models), so a copy of
-    the model with these attributes set sends the cap.
-
-    Parameters
-    ----------
-    provider : {"openai", "anthropic", "google", "vllm"}
-    cap : int
-        Tokens granted (>= 1).
-    effort : str, optional
-        ``reasoning_effort`` for "openai".
-    answer_reserve : int, default 256
-        Tokens kept for the answer when a thinking budget is set.
-
-    Returns
-    -------
-    dict
-        ``{attribute: value}``.
-    """
-    provider = _check_provider(provider)
-    cap = _check_cap(cap)
-    if effort is not None and provider != "openai":
-        raise ValueError(f"`effort` is an OpenAI knob; provider {provider!r} takes a thinking budget, got {effort!r}")
-    if provider in ("openai", "vllm"):
-        fields: dict[str, Any] = {"max_tokens": cap}
-        if effort is not None:
-            fields["reasoning_effort"] = _check_effort(effort)
-        return fields
-    if provider == "anthropic":
-        split = split_thinking(cap, answer_reserve=answer_reserve, min_thinking=ANTHROPIC_MIN_THINKING)
-        thinking = {"type": "enabled", "budget_tokens": split.thinking} if split.thinking else {"type": "disabled"}
-        return {"max_tokens": cap, "thinking": thinking}
-    split = split_thinking(cap, answer_reserve=answer_reserve)
-    return {"max_output_tokens": cap, "thinking_budget": split.thinking}
 
 
 def _check_effort(effort: Any) -> str:

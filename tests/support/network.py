@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import pytest
+
 LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -19,3 +21,9 @@ def refuse_remote_connections(monkeypatch: Any) -> None:
         return connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", local_only)
+
+
+@pytest.fixture(autouse=True)
+def network_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every connection that is not to this machine (import it into a conftest to apply it there)."""
+    refuse_remote_connections(monkeypatch)

@@ -1,0 +1,12 @@
+"""Puts the repository's ``tests`` folder on ``sys.path``: these tests share its ``support`` fixtures.
+
+The fake OpenAI endpoint, the network guard and the local model launcher live
+once, in ``tests/support`` at the repository root, for the core's tests and these.
+"""
+
+import sys
+from pathlib import Path
+
+CORE_TESTS = str(Path(__file__).resolve().parents[3] / "tests")
+if CORE_TESTS not in sys.path:
+    sys.path.insert(0, CORE_TESTS)
