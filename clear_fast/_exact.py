@@ -134,11 +134,14 @@ class _Queries:
             w = np.zeros(n)
             rising = lam < self.scale
             if lam > 0:
-                kernel.lambert_w(np.ascontiguousarray(np.minimum(math.e * lam / self.scale, math.e)), 0, w)
+                with np.errstate(over="ignore"):  # a tiny scale: the query's surplus only falls, the value is unused
+                    z = np.minimum(math.e * lam / self.scale, math.e)
+                kernel.lambert_w(np.ascontiguousarray(z), 0, w)
             high = np.where(rising, self.tau + (1.0 - w) / self.beta, self.lower)
             low = self.lower
         else:
-            z = -lam * self.beta / self.scale
+            with np.errstate(over="ignore"):  # a tiny scale: no turning point, the surplus only falls
+                z = -lam * self.beta / self.scale
             turns = z > -math.exp(-1.0)
             z = np.ascontiguousarray(np.where(turns, z, -0.25))
             w0, wm1 = np.empty(n), np.empty(n)

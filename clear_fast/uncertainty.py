@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_budget, as_float_array, as_integer_at_least, require_instance
+from ._exact import SEARCH_SKIPPED
 from ._grant_views import GrantViews
 from .curves import SurgeCurves
 from .levels import LevelAllocation, allocate_levels
@@ -119,9 +120,15 @@ class UncertainAllocation(GrantViews):
     budget : int
     levels : LevelAllocation
         The knapsack's own answer (chosen candidate per query).
+    gap : float
+        ``upper_bound - total_expected_utility`` (>= 0).
     optimal : bool
         True when the answer is proven optimal among the candidate grants, within
+        ``tolerance``.
+    tolerance : float
         ``max(rtol * total_expected_utility, shadow_price)``.
+    search : str
+        As in :class:`clear_fast.LevelAllocation`.
     """
 
     tokens: NDArray[np.int64]
@@ -131,13 +138,11 @@ class UncertainAllocation(GrantViews):
     shadow_price: float
     budget: int
     levels: LevelAllocation
+    gap: float = 0.0
     optimal: bool = True
+    tolerance: float = 0.0
+    search: str = SEARCH_SKIPPED
     spent: int = field(init=False)
-
-    @property
-    def gap(self) -> float:
-        """``upper_bound - total_expected_utility``: how far from the best choice among the candidates it can be."""
-        return self.upper_bound - self.total_expected_utility
 
 
 def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48) -> NDArray[np.int64]:
@@ -219,5 +224,8 @@ def allocate_uncertain(
         shadow_price=float(chosen.shadow_price),
         budget=total,
         levels=chosen,
+        gap=chosen.gap,
         optimal=chosen.optimal,
+        tolerance=chosen.tolerance,
+        search=chosen.search,
     )
