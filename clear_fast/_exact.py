@@ -204,6 +204,9 @@ def settle(
 
     queries = _Queries(curves, budget, price, bound - achieved)
     upper = price * budget + float(queries.peak.sum())  # the dual bound over whole tokens
+    if closes(upper, achieved, tolerance(rtol, achieved, price)):
+        return Settled(tokens, achieved, min(bound, max(upper, achieved)), True, SEARCH_SKIPPED,
+                       tolerance(rtol, achieved, price))
     alone = spend_leftover(curves, _single_query(curves, budget), budget)
     alone_value = _total(curves, alone)
     if alone_value > achieved:

@@ -21,7 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _exact_reference as exact_kernel
-from ._exact import SEARCH_CAPPED, SEARCH_DONE, SEARCH_SKIPPED, WORK_CAP, closes, tolerance
+from . import _exact
+from ._exact import SEARCH_CAPPED, SEARCH_DONE, SEARCH_SKIPPED, closes, tolerance
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def settle_levels(
     best_funded = surplus.max(axis=1)
     peak = np.maximum(best_funded, 0.0)
     upper = price * budget + float(peak.sum())
+    if closes(upper, achieved, tol):  # the bound over every level, not just the hull's, certifies it
+        return SettledLevels(level, achieved, min(bound, max(upper, achieved)), True, SEARCH_SKIPPED, tol)
     widest = upper - achieved - tol
     rows = np.flatnonzero(peak - best_funded < widest + 1e-10 * abs(upper))
     # a canonical order, by the queries' options (not their positions)
@@ -120,7 +123,7 @@ def settle_levels(
     code, value, proven, _, _ = exact_kernel.level_search(
         np.array(starts, dtype=np.int64), np.ascontiguousarray(cost[flat_rows, flat_levels]),
         np.ascontiguousarray(utility[flat_rows, flat_levels]), float(budget), price, upper, achieved, rtol,
-        float(WORK_CAP if max_cells is None else max_cells), chosen,
+        float(_exact.WORK_CAP if max_cells is None else max_cells), chosen,
     )
     if value > achieved:
         better = np.full(level.shape[0], -1, dtype=np.int64)
