@@ -207,10 +207,10 @@ def settle(
     if closes(upper, achieved, tolerance(rtol, achieved, price)):
         return Settled(tokens, achieved, min(bound, max(upper, achieved)), True, SEARCH_SKIPPED,
                        tolerance(rtol, achieved, price))
-    alone = spend_leftover(curves, _single_query(curves, budget), budget)
-    alone_value = _total(curves, alone)
-    if alone_value > achieved:
-        tokens, achieved = alone, alone_value
+    alone = _single_query(curves, budget)
+    if _total(curves, alone) > achieved:  # the leftover is handed out only when this answer is kept
+        tokens = spend_leftover(curves, alone, budget)
+        achieved = _total(curves, tokens)
     least_loss = queries.peak - queries.best_funded
     losses = np.where(lower_fits(curves, budget), queries.least_loss_bound, math.inf)
     losses[queries.ids] = least_loss
