@@ -75,16 +75,6 @@ def as_budget(value: Any, name: str = "budget") -> int:
     return value if isinstance(value, int) else int(as_float)
 
 
-def as_tolerance(value: Any, name: str = "rtol") -> float:
-    """Return a relative tolerance as a float, refusing anything that is not a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
-        raise TypeError(f"`{name}` must be a number, got {value!r:.80}")
-    as_float = float(value)
-    if not np.isfinite(as_float) or as_float < 0:
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
-    return as_float
-
-
 def first_bad_index(mask: NDArray[np.bool_]) -> int:
     """Index of the first True in ``mask`` (callers check ``mask.any()`` first)."""
     return int(np.argmax(mask))

@@ -97,6 +97,17 @@ def _deepen(upper, achieved, rtol, price, max_cells, run_round):
     return status, achieved, max(proven, achieved), threshold, cells, choice
 
 
+def _reserves(costs_of, values_of, required, price):
+    """``T_q`` per query: the most it can add to ``value - price * cost`` (0, nothing, when it is optional)."""
+    reserves = []
+    for q in range(len(costs_of)):
+        best = -math.inf if required[q] else 0.0
+        for c, v in zip(costs_of[q], values_of[q]):
+            best = max(best, v - price * c)
+        reserves.append(best)
+    return reserves
+
+
 # ---------------------------------------------------------------------------------------------
 # Whole-token grants on curves
 # ---------------------------------------------------------------------------------------------
@@ -151,12 +162,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
     if cap < 0:
         return SEARCH_DONE, -math.inf, 0.0, None
     extras = [[g - base[q] for g in starts_grants[q]] for q in range(m)]
-    reserves = []
-    for q in range(m):
-        best = -math.inf if required[q] else 0.0
-        for e, v in zip(extras[q], values_of[q]):
-            best = max(best, v - price * e)
-        reserves.append(best)
+    reserves = _reserves(extras, values_of, required, price)
     rest = sum(reserves)
 
     s = np.arange(cap + 1, dtype=np.float64)
@@ -291,12 +297,7 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
     any real costs; O(states x options) per query plus a sort.
     """
     m = len(costs_of)
-    reserves = []
-    for q in range(m):
-        best = -math.inf if required[q] else 0.0
-        for c, v in zip(costs_of[q], values_of[q]):
-            best = max(best, v - price * c)
-        reserves.append(best)
+    reserves = _reserves(costs_of, values_of, required, price)
     rest = sum(reserves)
     cost = np.zeros(1)
     value = np.zeros(1)

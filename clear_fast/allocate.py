@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import as_budget, as_tolerance, require_instance
+from ._checks import as_budget, as_nonnegative_number, require_instance, require_number
 from ._exact import SEARCH_DONE, SEARCH_SKIPPED, settle
 from ._grant_views import GrantViews
 from ._kernel import kernel
@@ -221,7 +221,7 @@ def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocat
     """
     curves = require_instance("curves", curves, SurgeCurves)
     budget = as_budget(budget)
-    tolerance = as_tolerance(rtol)
+    tolerance = as_nonnegative_number("rtol", require_number("rtol", rtol))
     n = len(curves)
     if n == 0:
         return _empty(budget)

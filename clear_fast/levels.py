@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_budget, as_tolerance, first_bad_index
+from ._checks import as_budget, as_nonnegative_number, first_bad_index, require_number
 from ._exact import SEARCH_SKIPPED
 from ._exact_levels import settle_levels
 from ._kernel import kernel
@@ -132,7 +132,7 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int, *, rtol
         i, l = np.unravel_index(first_bad_index(negative.ravel()), cost.shape)
         raise ValueError(f"`costs` must be >= 0, got {cost[i, l]} at index ({i}, {l})")
     total = as_budget(budget)
-    rtol = as_tolerance(rtol)
+    rtol = as_nonnegative_number("rtol", require_number("rtol", rtol))
     n, levels = cost.shape
     level = np.full(n, -1, dtype=np.int64)
     chosen_cost = np.zeros(n)

@@ -108,3 +108,16 @@ def test_uncertain_allocation_is_optimal_among_its_candidate_grants(form, seed):
     assert result.optimal and result.total_expected_utility >= optimum - result.tolerance - 1e-12
     assert result.gap == pytest.approx(result.upper_bound - result.total_expected_utility)
     assert result.search == result.levels.search and result.tolerance == result.levels.tolerance
+
+
+@pytest.mark.parametrize("rtol, error, message", [
+    (-0.1, ValueError, "`rtol` must be a finite number >= 0, got -0.1"),
+    (float("nan"), ValueError, "`rtol` must be a finite number >= 0, got nan"),
+    ("1e-3", TypeError, "`rtol` must be a number, got '1e-3'"),
+])
+def test_a_bad_rtol_is_refused_by_levels_and_uncertain_allocation(rtol, error, message):
+    with pytest.raises(error, match=message):
+        cf.allocate_levels(OFF_HULL_COSTS, OFF_HULL_UTILITIES, 500, rtol=rtol)
+    curves = cf.SurgeCurves([100.0, 200.0], 1e-4, 0.01, form="cumulative")
+    with pytest.raises(error, match=message):
+        allocate_uncertain(curves, 0.3, 400, rtol=rtol)
