@@ -91,13 +91,27 @@ def round_market_grants(
         grants = round_grants(curves, continuous, budget)
         values = np.empty(len(curves))
         kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
-        return grants, float(values.sum())
+        return finish_leftover(curves, grants, budget, float(values.sum()))
     if leftover > 0:
         best = _top(gains, min(leftover, gains.shape[0]))
         best = best[gains[best] > 0]  # a token that lowers utility (past a surge's peak) stays unspent
         tokens[best] += 1
         value += float(gains[best].sum())
+        leftover -= best.shape[0]
+    if leftover > 0:  # fewer grants gained from one more token than tokens were left: more passes
+        return finish_leftover(curves, tokens.astype(np.int64), budget, float(value))
     return tokens.astype(np.int64), float(value)
+
+
+def finish_leftover(
+    curves: SurgeCurves, tokens: NDArray[np.int64], budget: int, value: float
+) -> tuple[NDArray[np.int64], float]:
+    """:func:`spend_leftover` on grants worth ``value``: the grants and their utility after it."""
+    spent = spend_leftover(curves, tokens, budget)
+    if np.array_equal(spent, tokens):
+        return tokens, value
+    funded = np.flatnonzero(spent)
+    return spent, float(utility_of(curves, funded, spent[funded].astype(np.float64)).sum())
 
 
 def _gains_of(curves: SurgeCurves, ids: NDArray[np.intp], tokens: NDArray[np.float64]) -> NDArray[np.float64]:

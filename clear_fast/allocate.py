@@ -17,9 +17,9 @@ from ._checks import as_budget, as_nonnegative_number, require_instance, require
 from ._exact import SEARCH_DONE, SEARCH_SKIPPED, settle
 from ._grant_views import GrantViews
 from ._kernel import kernel
-from ._rounding import round_grants, round_market_grants, spend_leftover
+from ._rounding import finish_leftover, round_grants, round_market_grants
 from .curves import SurgeCurves
-from .pricing import _breakeven, utility_of
+from .pricing import _breakeven
 
 #: how the market cleared (``Allocation.clearing``)
 CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
@@ -242,11 +242,6 @@ def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocat
         marginal = int(order[position]) if position >= 0 else -1
         del order
         tokens, achieved = round_market_grants(curves, continuous, budget)
-    if budget > 0 and int(tokens.sum()) < budget:
-        spent = spend_leftover(curves, tokens, budget)
-        if not np.array_equal(spent, tokens):
-            tokens = spent
-            achieved = float(utility_of(curves, np.flatnonzero(tokens), tokens[tokens > 0].astype(np.float64)).sum())
 
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
     settled = settle(curves, budget, tokens, achieved, float(price), bound, tolerance)
@@ -309,8 +304,10 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
             best = np.argpartition(-gains, leftover - 1)[:leftover]
             grants[best[gains[best] > 0]] += 1
     tokens[funded] = grants
-    values = kernel.shared_value(form, tau, a, beta, grants)
-    return tokens, float(price), 0 if price == 0.0 else 1, float(bound), float(values)
+    values = float(kernel.shared_value(form, tau, a, beta, grants))
+    if int(grants.sum()) < budget:  # (k grants, not n) tokens are left: more passes, or another query funded
+        tokens, values = finish_leftover(curves, tokens, budget, values)
+    return tokens, float(price), 0 if price == 0.0 else 1, float(bound), values
 
 
 #: below this many fundable queries one full sort is cheap enough
