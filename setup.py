@@ -8,15 +8,14 @@ from setuptools import Extension, setup
 # CLEAR_FAST_DEBUG=1 builds the kernel with bounds and wraparound checks on.
 debug = os.environ.get("CLEAR_FAST_DEBUG") == "1"
 
-extension = Extension(
-    "clear_fast._solver",
-    ["clear_fast/_solver.pyx"],
-    extra_compile_args=["-O3"] if not debug else ["-O0", "-g"],
-)
+extensions = [
+    Extension(f"clear_fast.{name}", [f"clear_fast/{name}.pyx"], extra_compile_args=["-O3"] if not debug else ["-O0", "-g"])
+    for name in ("_solver", "_exact_solver")
+]
 
 setup(
     ext_modules=cythonize(
-        [extension],
+        extensions,
         language_level=3,
         compiler_directives={
             "boundscheck": debug,

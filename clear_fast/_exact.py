@@ -46,8 +46,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _exact_reference as exact_kernel
-from ._kernel import kernel
+from ._kernel import PURE_PYTHON, kernel
+
+# the search's rounds: compiled, or the pure-Python twin when the twin kernel is asked for
+if PURE_PYTHON:
+    from . import _exact_reference as exact_kernel
+else:
+    try:
+        from . import _exact_solver as exact_kernel  # type: ignore[no-redef]
+    except ImportError as error:  # pragma: no cover - depends on the build
+        raise ImportError(
+            "clear_fast's compiled exact search (clear_fast._exact_solver) is not built or cannot be loaded: "
+            f"{error}. Install the package with `pip install .` (it needs a C compiler), or set "
+            "CLEAR_FAST_PUREPYTHON=1 to use the slow pure-Python kernel."
+        ) from error
 from ._rounding import spend_leftover
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of, whole_peak

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _exact_reference as exact_kernel
 from . import _exact
 from ._exact import SEARCH_CAPPED, SEARCH_DONE, SEARCH_SKIPPED, closes, tolerance
 
@@ -120,7 +119,7 @@ def settle_levels(
     flat_rows = np.concatenate(option_rows) if option_rows else np.zeros(0, dtype=np.int64)
     flat_levels = np.concatenate(option_levels) if option_levels else np.zeros(0, dtype=np.int64)
     chosen = np.full(rows.shape[0], -1, dtype=np.int64)
-    code, value, proven, _, _ = exact_kernel.level_search(
+    code, value, proven, _, _ = _exact.exact_kernel.level_search(
         np.array(starts, dtype=np.int64), np.ascontiguousarray(cost[flat_rows, flat_levels]),
         np.ascontiguousarray(utility[flat_rows, flat_levels]), float(budget), price, upper, achieved, rtol,
         float(_exact.WORK_CAP if max_cells is None else max_cells), chosen,
@@ -133,6 +132,6 @@ def settle_levels(
         achieved = _value(level, utility)
     proven = min(bound, max(proven, achieved))
     tol = tolerance(rtol, achieved, price)
-    status = SEARCH_CAPPED if code == exact_kernel.SEARCH_CAPPED else SEARCH_DONE
+    status = SEARCH_CAPPED if code == _exact.exact_kernel.SEARCH_CAPPED else SEARCH_DONE
     return SettledLevels(level, achieved, proven, closes(proven, achieved, tol), status, tol)
 
