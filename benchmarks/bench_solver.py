@@ -13,8 +13,8 @@ resetting it), so allocations outside Python's tracing count too.
 The exact step (``clear_fast.experiments.exact_benchmark``): small scarce
 batches (10, 30 and 100 queries at 30-150 tokens per query: median and worst
 time, beside the market clearing alone), the adversarial regime (a million
-queries, a budget of five median thresholds: proven optimal or with what gap,
-and how fast), and what certifying costs at a million queries (``allocate``
+queries, a budget of one or five median thresholds, at the default tolerance and
+at rtol=0: proven optimal or with what gap, and how fast), and what certifying costs at a million queries (``allocate``
 over the clearing alone, calls interleaved).
 
 The measuring code is ``clear_fast.experiments.solver_benchmark`` (also behind ``clear-fast bench``)
@@ -76,7 +76,8 @@ def run_exact(seeds: int, scale: int) -> None:
 
     def hard(row) -> None:
         print(
-            f"adversarial {row.form:10s} {row.parameters:9s} n={row.n:,} budget {row.budget}  {row.seconds:6.3f} s  "
+            f"adversarial {row.form:10s} {row.parameters:9s} n={row.n:,} budget {row.budget} rtol {row.rtol:g}  "
+            f"{row.seconds:6.3f} s  "
             f"funded {row.funded}  optimal {row.optimal}  search {row.search!r}  gap {row.gap_percent:.5f}%",
             flush=True,
         )

@@ -99,16 +99,39 @@ class Settled:
     dual: float = 0.0
 
 
+def least_loss_bound(curves: SurgeCurves, lower: NDArray[np.float64], price: float) -> NDArray[np.float64]:
+    """A lower bound on each query's least loss ``S - max_b (U(b) - price b)``, from its parameters alone (O(n)).
+
+    Below ``x*`` tokens past the threshold the curve lies under ``g(x)``: ``a x`` for the
+    surge (its slope is at most ``a``), ``a x^2 / 2`` for the cumulative (its slope is at
+    most ``a x``); ``g(x*)`` is the curve's ceiling ``U_max``. ``g(x) - price x`` is convex,
+    so on ``[lower, tau + x*]`` the surplus is at most its value at an end, and beyond
+    ``tau + x*`` at most ``U_max - price b``. So no grant's surplus exceeds
+    ``max(min(g(lower - tau), U_max) - price lower, U_max - price max(lower, tau + x*))``;
+    when that is negative the query is best left out and loses at least its opposite.
+    """
+    ceiling = curves.peak_value
+    x = np.maximum(lower - curves.tau, 0.0)
+    if curves.form == "surge":
+        under, x_star = curves.scale * x, 1.0 / (curves.beta * math.e)
+    else:
+        under, x_star = 0.5 * curves.scale * x * x, math.sqrt(2.0) / curves.beta
+    best = np.maximum(
+        np.minimum(under, ceiling) - price * lower, ceiling - price * np.maximum(lower, curves.tau + x_star)
+    )
+    return np.maximum(-best, 0.0)
+
+
 class _Queries:
     """The fundable queries' curves at one price, with their whole-token bounds and surplus peaks."""
 
     def __init__(self, curves: SurgeCurves, budget: int, price: float, reach: float) -> None:
         lower, upper = integer_bounds(curves)
         upper = np.minimum(upper, float(budget))
-        # a query's surplus is at most its highest utility less the price of its smallest grant: one that
-        # loses more than `reach` even so can never be part of an answer the search looks for
-        self.least_loss_bound = price * lower - curves.peak_value
-        ids = np.flatnonzero((lower <= upper) & (curves.scale > 0) & (self.least_loss_bound < reach))
+        self.least_loss_bound = least_loss_bound(curves, lower, price)
+        self.fits = (lower <= upper) & (curves.scale > 0)  # fundable within this budget at all
+        # a query that loses `reach` or more even by this bound is never part of an answer worth looking for
+        ids = np.flatnonzero(self.fits & (self.least_loss_bound < reach))
         self.ids, self.curves, self.price, self.form = ids, curves, price, curves.form_code
         self.tau = np.ascontiguousarray(curves.tau[ids])
         self.scale = np.ascontiguousarray(curves.scale[ids])
@@ -170,15 +193,11 @@ class _Queries:
         return rows[np.lexsort((c.max_tokens[i], c.min_tokens[i], c.beta[i], c.scale[i], c.tau[i]))]
 
 
-def lower_fits(curves: SurgeCurves, budget: int) -> NDArray[np.bool_]:
-    """Queries that can be funded within this budget at all."""
-    lower, upper = integer_bounds(curves)
-    return (lower <= np.minimum(upper, budget)) & (curves.scale > 0)
+def _single_query(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> NDArray[np.int64]:
+    """The best answer that funds one query: each query's best grant within the budget, the best of them.
 
-
-def _single_query(curves: SurgeCurves, budget: int) -> NDArray[np.int64]:
-    """The best answer that funds one query: each query's best grant within the budget, the best of them."""
-    ids = np.flatnonzero(lower_fits(curves, budget))
+    Only the queries at ``ids`` are tried: the others lose too much against the bound to beat the answer in hand.
+    """
     tokens = np.zeros(len(curves), dtype=np.int64)
     if ids.shape[0] == 0:
         return tokens
@@ -219,12 +238,12 @@ def settle(
     if closes(upper, achieved, tolerance(rtol, achieved, price)):
         return Settled(tokens, achieved, min(bound, max(upper, achieved)), True, SEARCH_SKIPPED,
                        tolerance(rtol, achieved, price))
-    alone = _single_query(curves, budget)
+    alone = _single_query(curves, budget, queries.ids)
     if _total(curves, alone) > achieved:  # the leftover is handed out only when this answer is kept
         tokens = spend_leftover(curves, alone, budget)
         achieved = _total(curves, tokens)
     least_loss = queries.peak - queries.best_funded
-    losses = np.where(lower_fits(curves, budget), queries.least_loss_bound, math.inf)
+    losses = np.where(queries.fits, queries.least_loss_bound, math.inf)
     losses[queries.ids] = least_loss
     # no round searches past this threshold: the rest can never be funded in a better answer
     widest = upper - achieved - tolerance(rtol, achieved, price)

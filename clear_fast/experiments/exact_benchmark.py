@@ -9,9 +9,9 @@ In one process on one machine, on the solver benchmark's curves
   the market clearing alone: ``allocate`` with a tolerance so wide that the
   clearing's own answer always stands, which is what ``allocate`` returned before
   the exact step; and how often a search ran and the answer was proven optimal;
-* the adversarial regime: a million queries and a budget of five times the
-  median threshold, so a handful are funded: the time, and whether the answer
-  is proven optimal or with what gap;
+* the adversarial regime: a million queries and a budget of one or five times
+  the median threshold, so a handful are funded, at the default tolerance and
+  at ``rtol=0``: the time, and whether the answer is proven optimal or with what gap;
 * scale: a million queries at 300 tokens per query, ``allocate`` beside the
   clearing alone: what certifying the answer adds.
 
@@ -65,6 +65,7 @@ class AdversarialRow:
     parameters: str
     n: int
     budget: int
+    rtol: float
     seconds: float
     funded: int
     optimal: bool
@@ -134,25 +135,31 @@ def scarce_batches(
     return rows
 
 
-def adversarial(n: int = 1_000_000, multiple: float = 5.0, progress: Callable[[AdversarialRow], None] | None = None
-                ) -> list[AdversarialRow]:
-    """A budget of ``multiple`` median thresholds for ``n`` queries: time and what is proven."""
+def adversarial(
+    n: int = 1_000_000,
+    multiples: Sequence[float] = (1.0, 5.0),
+    rtols: Sequence[float] = (1e-3, 0.0),
+    progress: Callable[[AdversarialRow], None] | None = None,
+) -> list[AdversarialRow]:
+    """Budgets of a few median thresholds for ``n`` queries, at each tolerance: time and what is proven."""
     import clear_fast as cf
 
     rows = []
     for form, parameters in CASES:
         curves = make_curves(form, parameters, n)
-        budget = int(multiple * float(np.median(curves.tau)))
-        cf.allocate(curves.subset(np.arange(min(n, 100))), budget)  # warm-up
-        seconds, result = _timed(lambda: cf.allocate(curves, budget), 1)
-        row = AdversarialRow(
-            form=form, parameters=parameters, n=n, budget=budget, seconds=seconds, funded=int(result.funded.sum()),
-            optimal=bool(result.optimal), search=result.search,
-            gap_percent=100.0 * result.gap / result.upper_bound if result.upper_bound else 0.0,
-        )
-        rows.append(row)
-        if progress:
-            progress(row)
+        for multiple in multiples:
+            budget = int(multiple * float(np.median(curves.tau)))
+            for rtol in rtols:
+                cf.allocate(curves.subset(np.arange(min(n, 100))), budget)  # warm-up
+                seconds, result = _timed(lambda: cf.allocate(curves, budget, rtol=rtol), 1)
+                row = AdversarialRow(
+                    form=form, parameters=parameters, n=n, budget=budget, rtol=rtol, seconds=seconds,
+                    funded=int(result.funded.sum()), optimal=bool(result.optimal), search=result.search,
+                    gap_percent=100.0 * result.gap / result.upper_bound if result.upper_bound else 0.0,
+                )
+                rows.append(row)
+                if progress:
+                    progress(row)
     return rows
 
 

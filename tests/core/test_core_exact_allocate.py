@@ -248,3 +248,18 @@ def test_a_bad_rtol_is_refused(rtol):
 def test_an_rtol_that_is_not_a_number_is_refused(rtol):
     with pytest.raises(TypeError, match="`rtol` must be a number"):
         cf.allocate(SURGE_EXAMPLE, 480, rtol=rtol)
+
+
+@pytest.mark.parametrize("form", ["surge", "cumulative"])
+def test_the_cheap_loss_bound_never_exceeds_a_querys_least_loss(form):
+    # the bound that keeps most of a million queries out of the search must never keep out one that matters
+    rng = np.random.default_rng(21)
+    curves = scarce_curves(rng, 60, 80, form, caps=True, weights=True, minimums=True)
+    lower, upper = np.ceil(curves.lower), np.floor(np.minimum(curves.max_tokens, 20000))
+    for price in np.concatenate(([0.0], cf.breakeven_price(curves) * rng.uniform(0.2, 3.0, 60))):
+        bound = exact_module.least_loss_bound(curves, lower, float(price))
+        for i in np.flatnonzero(lower <= upper):
+            grants = np.arange(lower[i], upper[i] + 1)
+            surplus = cf.utility(curves.subset([i] * len(grants)), grants) - price * grants
+            least_loss = max(0.0, surplus.max()) - surplus.max()
+            assert bound[i] <= least_loss + 1e-12 * max(1.0, abs(surplus.max())), (i, price)
