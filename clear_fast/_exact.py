@@ -23,8 +23,8 @@ The step
 2. Otherwise a better starting answer is tried (the best single query given
    the whole budget, where clearing fails on scarce budgets), each query's
    least loss is computed (vectorised, O(n)), and the queries whose least loss
-   is below ``UB - V - tolerance`` go to the search (``token_search`` of the
-   exact kernel): rounds of exact dynamic programming over whole tokens, each
+   is below ``UB - V - tolerance`` go to the search (the kernel's
+   ``token_search``, clear_fast/_reference/exact_search.py has the mathematics): rounds of exact dynamic programming over whole tokens, each
    restricted to the grants whose loss is below its threshold. After a round
    with threshold ``theta`` the optimum is at most ``max(best found, UB - theta)``;
    the thresholds grow until that meets the tolerance.
@@ -46,20 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernel import PURE_PYTHON, kernel
-
-# the search's rounds: compiled, or the pure-Python twin when the twin kernel is asked for
-if PURE_PYTHON:
-    from . import _exact_reference as exact_kernel
-else:
-    try:
-        from . import _exact_solver as exact_kernel  # type: ignore[no-redef]
-    except ImportError as error:  # pragma: no cover - depends on the build
-        raise ImportError(
-            "clear_fast's compiled exact search (clear_fast._exact_solver) is not built or cannot be loaded: "
-            f"{error}. Install the package with `pip install .` (it needs a C compiler), or set "
-            "CLEAR_FAST_PUREPYTHON=1 to use the slow pure-Python kernel."
-        ) from error
+from . import _kernel
 from ._rounding import spend_leftover
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of, whole_peak
@@ -148,7 +135,7 @@ class _Queries:
 
     def value(self, grants: NDArray[np.float64]) -> NDArray[np.float64]:
         out = np.empty(grants.shape[0])
-        kernel.utility(self.form, self.tau, self.scale, self.beta, np.ascontiguousarray(grants), out)
+        _kernel.kernel.utility(self.form, self.tau, self.scale, self.beta, np.ascontiguousarray(grants), out)
         return out
 
     def surplus(self, grants: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -171,7 +158,7 @@ class _Queries:
             if lam > 0:
                 with np.errstate(over="ignore"):  # a tiny scale: the query's surplus only falls, the value is unused
                     z = np.minimum(math.e * lam / self.scale, math.e)
-                kernel.lambert_w(np.ascontiguousarray(z), 0, w)
+                _kernel.kernel.lambert_w(np.ascontiguousarray(z), 0, w)
             high = np.where(rising, self.tau + (1.0 - w) / self.beta, self.lower)
             low = self.lower
         else:
@@ -180,8 +167,8 @@ class _Queries:
             turns = z > -math.exp(-1.0)
             z = np.ascontiguousarray(np.where(turns, z, -0.25))
             w0, wm1 = np.empty(n), np.empty(n)
-            kernel.lambert_w(z, 0, w0)
-            kernel.lambert_w(z, -1, wm1)
+            _kernel.kernel.lambert_w(z, 0, w0)
+            _kernel.kernel.lambert_w(z, -1, wm1)
             low = np.where(turns, self.tau - w0 / self.beta, self.top)
             high = np.where(turns, self.tau - wm1 / self.beta, self.top)
         low = np.clip(low, self.lower, self.top)
@@ -249,7 +236,7 @@ def settle(
     widest = upper - achieved - tolerance(rtol, achieved, price)
     rows = queries.order(np.flatnonzero(least_loss < widest + 1e-10 * abs(upper)))
     grants = np.zeros(rows.shape[0])
-    code, value, proven, threshold, _ = exact_kernel.token_search(
+    code, value, proven, threshold, _ = _kernel.kernel.token_search(
         queries.form, queries.tau[rows], queries.scale[rows], queries.beta[rows], queries.lower[rows],
         queries.top[rows], queries.low_turn[rows], queries.high_turn[rows], queries.peak[rows],
         float(budget), price, upper, achieved, rtol, float(WORK_CAP if max_cells is None else max_cells), grants,
@@ -261,5 +248,5 @@ def settle(
         achieved = _total(curves, tokens)
     proven = min(bound, max(proven, achieved))
     tol = tolerance(rtol, achieved, price)
-    status = SEARCH_CAPPED if code == exact_kernel.SEARCH_CAPPED else SEARCH_DONE
+    status = SEARCH_CAPPED if code == _kernel.kernel.SearchStatus.CAPPED else SEARCH_DONE
     return Settled(tokens, achieved, proven, closes(proven, achieved, tol), status, tol, losses, threshold, upper)

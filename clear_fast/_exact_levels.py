@@ -10,7 +10,7 @@ hull may still fit where the next hull step does not), and the queries the
 bound cannot settle go to the exact kernel's ``level_search``: rounds of a
 Pareto-front dynamic programme over (cost, value), each restricted to the
 levels whose loss ``S_q - (u_ql - lam c_ql)`` is below its threshold (see
-:mod:`clear_fast._exact_reference`). Costs need not be whole.
+:mod:`clear_fast._reference.exact_search`). Costs need not be whole.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _exact
+from . import _exact, _kernel
 from ._exact import SEARCH_CAPPED, SEARCH_DONE, SEARCH_SKIPPED, closes, tolerance
 
 
@@ -119,7 +119,7 @@ def settle_levels(
     flat_rows = np.concatenate(option_rows) if option_rows else np.zeros(0, dtype=np.int64)
     flat_levels = np.concatenate(option_levels) if option_levels else np.zeros(0, dtype=np.int64)
     chosen = np.full(rows.shape[0], -1, dtype=np.int64)
-    code, value, proven, _, _ = _exact.exact_kernel.level_search(
+    code, value, proven, _, _ = _kernel.kernel.level_search(
         np.array(starts, dtype=np.int64), np.ascontiguousarray(cost[flat_rows, flat_levels]),
         np.ascontiguousarray(utility[flat_rows, flat_levels]), float(budget), price, upper, achieved, rtol,
         float(_exact.WORK_CAP if max_cells is None else max_cells), chosen,
@@ -132,6 +132,6 @@ def settle_levels(
         achieved = _value(level, utility)
     proven = min(bound, max(proven, achieved))
     tol = tolerance(rtol, achieved, price)
-    status = SEARCH_CAPPED if code == _exact.exact_kernel.SEARCH_CAPPED else SEARCH_DONE
+    status = SEARCH_CAPPED if code == _kernel.kernel.SearchStatus.CAPPED else SEARCH_DONE
     return SettledLevels(level, achieved, proven, closes(proven, achieved, tol), status, tol)
 

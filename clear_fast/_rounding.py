@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernel import kernel
+from . import _kernel
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of, whole_peak
 
@@ -64,7 +64,7 @@ def round_grants(
         leftover = budget - int(tokens.sum())
         if leftover <= 0:
             break
-        kernel.unit_gains(curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, tokens, gain)
+        _kernel.kernel.unit_gains(curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, tokens, gain)
         ids = np.flatnonzero(gain > 0)
         if ids.shape[0] == 0:
             break
@@ -83,14 +83,14 @@ def round_market_grants(
     """
     tokens = np.empty(len(curves))
     gains = np.empty(len(curves))
-    spent, value = kernel.floor_grants(
+    spent, value = _kernel.kernel.floor_grants(
         curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, continuous, tokens, gains
     )
     leftover = budget - int(spent)
     if leftover < 0:  # float tolerance overspent: the general rounding takes tokens back
         grants = round_grants(curves, continuous, budget)
         values = np.empty(len(curves))
-        kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
+        _kernel.kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
         return finish_leftover(curves, grants, budget, float(values.sum()))
     if leftover > 0:
         best = _top(gains, min(leftover, gains.shape[0]))
@@ -117,7 +117,7 @@ def finish_leftover(
 def _gains_of(curves: SurgeCurves, ids: NDArray[np.intp], tokens: NDArray[np.float64]) -> NDArray[np.float64]:
     """Utility one more token adds to each grant at ``ids`` (-inf at its cap)."""
     out = np.empty(ids.shape[0])
-    kernel.unit_gains(
+    _kernel.kernel.unit_gains(
         curves.form_code, np.ascontiguousarray(curves.tau[ids]), np.ascontiguousarray(curves.scale[ids]),
         np.ascontiguousarray(curves.beta[ids]), np.ascontiguousarray(curves.max_tokens[ids]),
         np.ascontiguousarray(tokens), out,

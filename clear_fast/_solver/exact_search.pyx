@@ -1,42 +1,31 @@
 # cython: language_level=3
-"""Compiled exact search: whole-token grants and effort levels, solved exactly.
+"""The exact search: whole-token grants and effort levels, solved exactly, round by round.
 
-Layering and contract: clear_fast._exact and clear_fast._exact_levels choose
-the queries the dual bound cannot settle, order them canonically and compute
-each one's turning points and surplus peak; these entry points run the search
-rounds (options below a threshold, an exact multiple-choice knapsack by
-dynamic programming pruned by the same bound), trust their inputs and never
-raise for data. Buffers are malloc'd and freed here; a failed allocation ends
-the search as the work cap does. The twin, with the mathematics, is
-clear_fast/_exact_reference.py; the two agree number for number (the same
-options, the same order of operations, the same ties).
+The kernel's top layer for allocations the dual bound cannot certify, over
+curve.pxd. clear_fast._exact and clear_fast._exact_levels choose the queries
+the bound cannot settle, order them canonically and compute each one's
+turning points and surplus peak; these entry points run the search rounds
+(options below a threshold, an exact multiple-choice knapsack by dynamic
+programming pruned by the same bound), trust their inputs and never raise
+for data. Buffers are malloc'd and freed here; a failed allocation ends the
+search as the work cap does. The twin, with the mathematics, is
+clear_fast/_reference/exact_search.py; the two agree number for number (the
+same options, the same order of operations, the same ties).
 """
 
-from libc.math cimport exp, expm1, fabs, floor, INFINITY
+from libc.math cimport fabs, floor, INFINITY
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
 
-cdef enum:
-    SURGE = 0
-    DONE = 0
-    CAPPED = 1
+from .curve cimport utility_past_threshold
 
-SEARCH_DONE = DONE
-SEARCH_CAPPED = CAPPED
+
+cpdef enum SearchStatus:
+    DONE = 0  # every round ran to its end
+    CAPPED = 1  # a round would have passed the work cap (or memory ran out): nothing it found counts
 
 cdef double FIRST_ROUND = 1.0 / 16.0
 cdef double GROWTH = 4.0
-
-
-cdef inline double utility_past_threshold(int form, double a, double beta, double x) noexcept nogil:
-    """Utility ``x`` tokens past the threshold (0 for ``x <= 0``), as the twin's ``_u``."""
-    cdef double y
-    if x <= 0.0:
-        return 0.0
-    if form == SURGE:
-        return a * x * exp(-beta * x)
-    y = beta * x
-    return a / (beta * beta) * (-expm1(-y) - y * exp(-y))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,7 +320,7 @@ def token_search(int form, const double[::1] tau, const double[::1] scale, const
     cdef bint improved = False
     cdef double* picked = <double*> malloc((m + 1) * sizeof(double))
     if picked == NULL:
-        return CAPPED, achieved, larger(proven, achieved), threshold, cells
+        return SearchStatus.CAPPED, achieved, larger(proven, achieved), threshold, cells
     with nogil:
         while not closes(proven, achieved, tol):
             if theta > upper - achieved - tol:
@@ -351,7 +340,7 @@ def token_search(int form, const double[::1] tau, const double[::1] scale, const
             proven = proven if proven <= larger(achieved, upper - theta) else larger(achieved, upper - theta)
             theta *= GROWTH
     free(picked)
-    return status, achieved, larger(proven, achieved), threshold, cells
+    return SearchStatus(status), achieved, larger(proven, achieved), threshold, cells
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,7 +528,7 @@ def level_search(const long long[::1] starts, const double[::1] costs, const dou
     if peaks == NULL or picked == NULL:
         free(peaks)
         free(picked)
-        return CAPPED, achieved, larger(proven, achieved), threshold, cells
+        return SearchStatus.CAPPED, achieved, larger(proven, achieved), threshold, cells
     with nogil:
         for q in range(m):
             best = 0.0
@@ -565,4 +554,4 @@ def level_search(const long long[::1] starts, const double[::1] costs, const dou
             theta *= GROWTH
     free(peaks)
     free(picked)
-    return status, achieved, larger(proven, achieved), threshold, cells
+    return SearchStatus(status), achieved, larger(proven, achieved), threshold, cells

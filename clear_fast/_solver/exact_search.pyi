@@ -1,6 +1,6 @@
-"""Type stub of the compiled exact search (see _exact_solver.pyx; the twin is _exact_reference.py)."""
+"""Type stub of clear_fast/_solver/exact_search.pyx (the twin: clear_fast/_reference/exact_search.py)."""
 
-from typing import Final
+from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -8,8 +8,9 @@ from numpy.typing import NDArray
 _F64 = NDArray[np.float64]
 _I64 = NDArray[np.int64]
 
-SEARCH_DONE: Final[int]
-SEARCH_CAPPED: Final[int]
+class SearchStatus(IntEnum):
+    DONE = 0
+    CAPPED = 1
 
 def token_search(
     form: int,
@@ -28,7 +29,7 @@ def token_search(
     rtol: float,
     max_cells: float,
     grants_out: _F64,
-) -> tuple[int, float, float, float, float]: ...
+) -> tuple[SearchStatus, float, float, float, float]: ...
 def level_search(
     starts: _I64,
     costs: _F64,
@@ -40,4 +41,4 @@ def level_search(
     rtol: float,
     max_cells: float,
     chosen_out: _I64,
-) -> tuple[int, float, float, float, float]: ...
+) -> tuple[SearchStatus, float, float, float, float]: ...

@@ -1,8 +1,8 @@
-"""Pure-Python twin of the exact search: whole-token grants and effort levels, solved exactly.
+"""The exact search: the twin of clear_fast/_solver/exact_search.pyx.
 
 When the market clearing's answer is not certified by the dual bound, the
-Python layer (``clear_fast/_exact.py`` for curves, ``clear_fast/levels.py`` for
-levels) hands the queries the bound cannot settle to one of the two entry
+Python layer (``clear_fast/_exact.py`` for curves, ``clear_fast/_exact_levels.py``
+for levels) hands the queries the bound cannot settle to one of the two entry
 points here:
 
 * :func:`token_search`: each query's grants are whole tokens on its curve;
@@ -48,14 +48,20 @@ with fewer tokens.
 
 from __future__ import annotations
 
+import enum
 import math
 
 import numpy as np
 
-from ._reference import _u
+from .curve import utility_past_threshold as _u
 
-SEARCH_DONE = 0
-SEARCH_CAPPED = 1
+
+class SearchStatus(enum.IntEnum):
+    """How a search ended (the compiled kernel's cpdef enum, value for value)."""
+
+    DONE = 0  # every round ran to its end
+    CAPPED = 1  # a round would have passed the work cap: nothing it found counts
+
 
 _FIRST_ROUND = 1.0 / 16.0
 _GROWTH = 4.0
@@ -79,14 +85,14 @@ def _deepen(upper, achieved, rtol, price, max_cells, run_round):
     theta = _FIRST_ROUND * (upper - achieved - tol)
     threshold = 0.0
     cells = 0.0
-    status = SEARCH_DONE
+    status = SearchStatus.DONE
     choice = None
     while not _closes(proven, achieved, tol):
         theta = min(theta, upper - achieved - tol)
         code, found, used, picked = run_round(theta + slack, upper - theta - slack, max_cells - cells)
         cells += used
-        if code == SEARCH_CAPPED:
-            status = SEARCH_CAPPED
+        if code == SearchStatus.CAPPED:
+            status = SearchStatus.CAPPED
             break
         if found > achieved:
             achieved, choice = found, picked
@@ -160,7 +166,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
     base = [starts_grants[q][0] if required[q] else 0.0 for q in range(m)]
     cap = int(budget - sum(base))
     if cap < 0:
-        return SEARCH_DONE, -math.inf, 0.0, None
+        return SearchStatus.DONE, -math.inf, 0.0, None
     extras = [[g - base[q] for g in starts_grants[q]] for q in range(m)]
     reserves = _reserves(extras, values_of, required, price)
     rest = sum(reserves)
@@ -170,7 +176,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
     best[best + price * (cap - s) + rest <= target] = -math.inf
     alive = np.flatnonzero(best > -math.inf)
     if alive.shape[0] == 0:
-        return SEARCH_DONE, -math.inf, 0.0, None
+        return SearchStatus.DONE, -math.inf, 0.0, None
     lo, hi = int(alive[0]), int(alive[-1])
     cells = 0.0
     history = []  # per query: first state of the stored window, the option chosen per state (-1: not funded)
@@ -178,7 +184,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
         count = len(extras[q])
         cells += (count + (0 if required[q] else 1)) * (hi - lo + 1)
         if cells > max_cells:
-            return SEARCH_CAPPED, -math.inf, cells, None
+            return SearchStatus.CAPPED, -math.inf, cells, None
         new = np.full(cap + 1, -math.inf)
         choice = np.full(cap + 1, -1, dtype=np.int64)
         if not required[q]:
@@ -197,7 +203,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
         new[new + price * (cap - s) + rest <= target] = -math.inf
         alive = np.flatnonzero(new > -math.inf)
         if alive.shape[0] == 0:
-            return SEARCH_DONE, -math.inf, cells, None
+            return SearchStatus.DONE, -math.inf, cells, None
         lo, hi = int(alive[0]), int(alive[-1])
         history.append((lo, choice[lo : hi + 1].copy()))
         best = new
@@ -211,7 +217,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
         if k >= 0:
             grants[q] = starts_grants[q][k]
             at -= int(extras[q][k])
-    return SEARCH_DONE, value, cells, grants
+    return SearchStatus.DONE, value, cells, grants
 
 
 def token_search(
@@ -250,7 +256,7 @@ def token_search(
     Returns
     -------
     (status, value, proven, threshold, cells)
-        ``SEARCH_DONE`` or ``SEARCH_CAPPED``; the best value (``achieved`` if no
+        ``SearchStatus.DONE`` or ``SearchStatus.CAPPED``; the best value (``achieved`` if no
         round beat it, and then ``grants_out`` is untouched); the proven upper
         bound; the last completed round's threshold; the cells used.
     """
@@ -302,14 +308,14 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
     cost = np.zeros(1)
     value = np.zeros(1)
     if not value[0] + price * (budget - cost[0]) + rest > target:
-        return SEARCH_DONE, -math.inf, 0.0, None
+        return SearchStatus.DONE, -math.inf, 0.0, None
     cells = 0.0
     history = []  # per query: the parent state and the option (-1: none) of each state kept
     for q in range(m):
         options = list(range(len(costs_of[q]))) if required[q] else [-1, *range(len(costs_of[q]))]
         cells += len(options) * cost.shape[0]
         if cells > max_cells:
-            return SEARCH_CAPPED, -math.inf, cells, None
+            return SearchStatus.CAPPED, -math.inf, cells, None
         rest -= reserves[q]
         parts = []
         for rank, k in enumerate(options):
@@ -320,7 +326,7 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
             parts.append((c[keep], v[keep], np.full(parents.shape[0], rank), parents))
         c, v, rank, parent = (np.concatenate(column) for column in zip(*parts))
         if c.shape[0] == 0:
-            return SEARCH_DONE, -math.inf, cells, None
+            return SearchStatus.DONE, -math.inf, cells, None
         order = np.lexsort((parent, rank, -v, c))  # cost up; at equal cost the best value first
         c, v, rank, parent = c[order], v[order], rank[order], parent[order]
         running = np.maximum.accumulate(v)
@@ -336,7 +342,7 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
         parents, options = history[q]
         picked[q] = int(options[at])
         at = int(parents[at])
-    return SEARCH_DONE, best, cells, picked
+    return SearchStatus.DONE, best, cells, picked
 
 
 def level_search(starts, costs, values, budget, price, upper, achieved, rtol, max_cells, chosen_out):
