@@ -27,6 +27,9 @@ ENTRY_POINTS = {
     "shared_dual": "shared_params",
     "level_hulls": "effort_levels",
     "level_greedy": "effort_levels",
+    "SearchStatus": "exact_search",
+    "token_search": "exact_search",
+    "level_search": "exact_search",
 }
 
 

@@ -2,7 +2,8 @@
 
 Each funded grant is rounded down (staying within its integer bounds), then
 the tokens this frees go, one at a time, to the funded queries whose utility
-rises most from one more token. If raising a grant to its integer minimum
+rises most from one more token, in as many passes as it takes; what no funded
+query can use funds an abandoned query it is worth something to. If raising a grant to its integer minimum
 overspent (possible only when a continuous grant sat between a fractional
 threshold and the next whole token), tokens are taken back where they cost
 the least utility, and as a last resort the least valuable funded queries are
@@ -16,7 +17,7 @@ from numpy.typing import NDArray
 
 from . import _kernel
 from .curves import SurgeCurves
-from .pricing import integer_bounds, utility_of
+from .pricing import integer_bounds, utility_of, whole_peak
 
 
 def _top(values: NDArray[np.float64], count: int) -> NDArray[np.intp]:
@@ -90,10 +91,75 @@ def round_market_grants(
         grants = round_grants(curves, continuous, budget)
         values = np.empty(len(curves))
         _kernel.kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
-        return grants, float(values.sum())
+        return finish_leftover(curves, grants, budget, float(values.sum()))
     if leftover > 0:
         best = _top(gains, min(leftover, gains.shape[0]))
         best = best[gains[best] > 0]  # a token that lowers utility (past a surge's peak) stays unspent
         tokens[best] += 1
         value += float(gains[best].sum())
+        leftover -= best.shape[0]
+    if leftover > 0:  # fewer grants gained from one more token than tokens were left: more passes
+        return finish_leftover(curves, tokens.astype(np.int64), budget, float(value))
     return tokens.astype(np.int64), float(value)
+
+
+def finish_leftover(
+    curves: SurgeCurves, tokens: NDArray[np.int64], budget: int, value: float
+) -> tuple[NDArray[np.int64], float]:
+    """:func:`spend_leftover` on grants worth ``value``: the grants and their utility after it."""
+    spent = spend_leftover(curves, tokens, budget)
+    if np.array_equal(spent, tokens):
+        return tokens, value
+    funded = np.flatnonzero(spent)
+    return spent, float(utility_of(curves, funded, spent[funded].astype(np.float64)).sum())
+
+
+def _gains_of(curves: SurgeCurves, ids: NDArray[np.intp], tokens: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Utility one more token adds to each grant at ``ids`` (-inf at its cap)."""
+    out = np.empty(ids.shape[0])
+    _kernel.kernel.unit_gains(
+        curves.form_code, np.ascontiguousarray(curves.tau[ids]), np.ascontiguousarray(curves.scale[ids]),
+        np.ascontiguousarray(curves.beta[ids]), np.ascontiguousarray(curves.max_tokens[ids]),
+        np.ascontiguousarray(tokens), out,
+    )
+    return out
+
+
+def spend_leftover(curves: SurgeCurves, tokens: NDArray[np.int64], budget: int) -> NDArray[np.int64]:
+    """Hand out the tokens ``tokens`` leaves unspent, while any of them raises utility.
+
+    Passes of one more token to each funded grant it raises, largest gains
+    first, until the leftover is spent or no grant gains; then the leftover
+    funds the abandoned query it is worth most to (that query's best grant
+    within the leftover), and the passes resume. Afterwards no unspent token
+    can raise utility: each curve rises to at most one peak, so a grant that
+    does not gain from one more token gains from no number of them, and no
+    abandoned query is worth anything with what is left.
+    """
+    grants = tokens.astype(np.float64)
+    leftover = budget - int(grants.sum())
+    active = np.flatnonzero(grants > 0)
+    lower, upper = integer_bounds(curves)
+    while leftover > 0:
+        while leftover > 0 and active.shape[0]:
+            gains = _gains_of(curves, active, grants[active])
+            positive = gains > 0
+            active, gains = active[positive], gains[positive]
+            if active.shape[0] > leftover:
+                active = active[_top(gains, leftover)]
+            grants[active] += 1.0
+            leftover -= active.shape[0]
+        if leftover <= 0:
+            break
+        idle = np.flatnonzero((grants == 0) & (lower <= np.minimum(upper, leftover)) & (curves.scale > 0))
+        if idle.shape[0] == 0:
+            break
+        best_grants = np.minimum(whole_peak(curves, idle), float(leftover))
+        values = utility_of(curves, idle, best_grants)
+        best = int(np.argmax(values))
+        if not values[best] > 0:
+            break
+        grants[idle[best]] = best_grants[best]
+        leftover -= int(best_grants[best])
+        active = idle[best : best + 1]
+    return grants.astype(np.int64)

@@ -7,16 +7,18 @@ assembles an :class:`Allocation` with its optimality certificate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _kernel
-from ._checks import as_budget, require_instance
+from ._checks import as_budget, as_nonnegative_number, require_instance, require_number
+from ._exact import SEARCH_DONE, SEARCH_SKIPPED, settle
 from ._grant_views import GrantViews
 from ._kernel import ClearingKind
-from ._rounding import round_grants, round_market_grants
+from ._rounding import finish_leftover, round_grants, round_market_grants
 from .curves import SurgeCurves
 from .pricing import _breakeven
 
@@ -47,10 +49,20 @@ class Allocation(GrantViews):
     utility : float
         ``sum_i w_i U_i(tokens_i)`` of the whole-token grants.
     upper_bound : float
-        ``min_lambda lambda B + sum_i max(0, max_b w_i U_i(b) - lambda b)``: no
-        allocation of this budget can do better.
+        A proven bound: no allocation of this budget does better. The dual bound
+        ``lambda B + sum_i max(0, max_b w_i U_i(b) - lambda b)`` at the shadow
+        price, lowered by the whole-token search when one ran.
     gap : float
         ``upper_bound - utility`` (>= 0): how far from optimal this answer can be.
+    optimal : bool
+        True when ``gap <= tolerance``: the answer is proven optimal within the tolerance.
+    tolerance : float
+        ``max(rtol * utility, shadow_price)``: a relative tolerance, or one token's
+        value at the margin, whichever is larger.
+    search : str
+        The whole-token search: "not needed" (the dual bound certified the
+        clearing's answer), "completed", or "stopped at the work cap" (then
+        ``optimal`` is False and ``gap`` is what was proven).
     breakeven : ndarray of float64, shape (n,)
         Each query's break-even price; a query is abandoned when it is below the
         shadow price (and the marginal query may lose a direct comparison).
@@ -70,9 +82,15 @@ class Allocation(GrantViews):
     budget: int
     clearing: str
     marginal: int = -1
+    optimal: bool = True
+    tolerance: float = 0.0
+    search: str = SEARCH_SKIPPED
     spent: int = field(init=False)
     _curves: SurgeCurves | None = field(default=None, repr=False)
     _breakeven: NDArray[np.float64] | None = field(default=None, repr=False)
+    _losses: NDArray[np.float64] | None = field(default=None, repr=False)
+    _threshold: float = field(default=0.0, repr=False)
+    _dual: float = field(default=0.0, repr=False)
 
     @property
     def breakeven(self) -> NDArray[np.float64]:
@@ -93,15 +111,42 @@ class Allocation(GrantViews):
             raise IndexError(f"`index` {index} out of range for {n} queries")
         i = index % n
         be, lam = float(self.breakeven[i]), self.shadow_price
+        searched = self._losses is not None
         if self.tokens[i] > 0:
+            if be >= lam or not searched:
+                return (
+                    f"query {i}: funded with {int(self.tokens[i])} tokens (break-even price {be:.6g} "
+                    f">= shadow price {lam:.6g})"
+                )
             return (
-                f"query {i}: funded with {int(self.tokens[i])} tokens (break-even price {be:.6g} "
-                f">= shadow price {lam:.6g})"
+                f"query {i}: funded with {int(self.tokens[i])} tokens: its break-even price {be:.6g} is below the "
+                f"shadow price {lam:.6g}, but whole queries cannot be split at that price, and funding it was "
+                "worth more"
             )
         if be <= 0.0:
             return f"query {i}: abandoned: it can never be funded (its cap is below its threshold, or it has no value)"
         if self.budget == 0:
             return f"query {i}: abandoned: the budget is 0"
+        if searched:
+            assert self._losses is not None
+            loss = float(self._losses[i])
+            if math.isinf(loss):
+                return f"query {i}: abandoned: its smallest grant is more than the whole budget"
+            if loss >= self._threshold and (self._threshold > 0 or self.search == SEARCH_DONE):
+                return (
+                    f"query {i}: abandoned: at the shadow price {lam:.6g} every grant to it gives up at least "
+                    f"{loss:.6g} of the dual bound {self._dual:.6g}, so an allocation that funds it is worth at "
+                    f"most {self._dual - loss:.6g} (this one: {self.utility:.6g})"
+                )
+            if self.search == SEARCH_DONE:
+                return (
+                    f"query {i}: abandoned by the whole-token search: the best of every allocation the bound "
+                    "could not rule out leaves it out"
+                )
+            return (
+                f"query {i}: abandoned: the whole-token search stopped at its work cap before settling it; "
+                f"this answer is within {self.gap:.6g} of the optimum"
+            )
         if i == self.marginal:
             return (
                 f"query {i}: abandoned as the marginal query: at its break-even price {be:.6g} the demand "
@@ -130,7 +175,7 @@ def _empty(budget: int) -> Allocation:
     )
 
 
-def allocate(curves: SurgeCurves, budget: int) -> Allocation:
+def allocate(curves: SurgeCurves, budget: int, *, rtol: float = 1e-3) -> Allocation:
     """Split a token budget across queries to maximise total (weighted) utility.
 
     Parameters
@@ -139,38 +184,53 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         The ``n`` queries' utility curves.
     budget : int
         Total tokens (a whole number >= 0).
+    rtol : float
+        Relative tolerance of the optimality proof (>= 0). The answer is proven
+        within ``max(rtol * utility, shadow_price)`` of the best whole-token
+        allocation; ``rtol=0`` asks for the optimum to within one token's value.
 
     Returns
     -------
     Allocation
         Whole-token grants with ``sum(tokens) <= budget`` always, each 0 or within
         ``[ceil(max(tau, min_tokens)), floor(max_tokens)]``, with the shadow price,
-        the achieved utility and a dual upper bound on the optimum.
+        the achieved utility, a proven upper bound on the optimum, and whether
+        the gap between them is within the tolerance (``optimal``).
 
     Raises
     ------
     TypeError
-        If ``curves`` is not a SurgeCurves or ``budget`` is not a number.
+        If ``curves`` is not a SurgeCurves or ``budget`` or ``rtol`` is not a number.
     ValueError
-        If ``budget`` is negative, not finite or not whole.
+        If ``budget`` is negative, not finite or not whole, or ``rtol`` is negative or not finite.
 
     Notes
     -----
-    General path, O(n log n): break-even prices, one sort (with many queries,
-    only of those near the price a sample clears at), regula falsi on market
-    demand, the segment or jump that holds the budget found exactly among the
-    last few positions, and at a jump an explicit comparison of funding the
-    marginal query against giving its tokens to the others. Shared ``alpha``, ``beta``, ``weight`` and no bounds (the paper's
+    First the market clears. General path, O(n log n): break-even prices, one
+    sort (with many queries, only of those near the price a sample clears at),
+    regula falsi on market demand, the segment or jump that holds the budget
+    found exactly among the last few positions, and at a jump an explicit
+    comparison of funding the marginal query against giving its tokens to the
+    others. Shared ``alpha``, ``beta``, ``weight`` and no bounds (the paper's
     case): the funded set is the ``k`` easiest queries with a common increment
-    above their thresholds, found exactly by one sort and one scan.
-    Rounding to whole tokens gives leftovers to the largest marginal gains.
+    above their thresholds, found by one sort and one scan. Rounding to whole
+    tokens gives leftovers to the largest marginal gains, in as many passes as
+    it takes.
+
+    Then the answer is certified: the dual bound at the shadow price is compared
+    with the utility, one comparison that settles every large batch. When the
+    gap is wider than the tolerance (small batches, scarce budgets: whole
+    queries cannot be split at the price), a search over whole tokens finds the
+    optimum among the grants the bound cannot rule out (see
+    :mod:`clear_fast._exact`). Its work is capped; at the cap the best answer
+    found is returned with the bound that was proven and ``optimal=False``.
     """
     curves = require_instance("curves", curves, SurgeCurves)
     budget = as_budget(budget)
+    tolerance = as_nonnegative_number("rtol", require_number("rtol", rtol))
     n = len(curves)
     if n == 0:
         return _empty(budget)
-    form = curves.form_code
     be: NDArray[np.float64] | None = None
     marginal = -1
     shared_path = budget > 0 and curves.is_shared and curves.scale[0] > 0
@@ -190,17 +250,24 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
         tokens, achieved = round_market_grants(curves, continuous, budget)
 
     bound = max(float(bound), achieved)  # the dual bound is exact up to float rounding; never report a negative gap
+    settled = settle(curves, budget, tokens, achieved, float(price), bound, tolerance)
     return Allocation(
-        tokens=tokens,
+        tokens=settled.tokens,
         shadow_price=float(price),
-        utility=achieved,
-        upper_bound=bound,
-        gap=bound - achieved,
+        utility=settled.utility,
+        upper_bound=settled.upper_bound,
+        gap=settled.upper_bound - settled.utility,
         budget=budget,
         clearing=CLEARINGS[clearing],
         marginal=marginal,
+        optimal=settled.optimal,
+        tolerance=settled.tolerance,
+        search=settled.search,
         _curves=curves,
         _breakeven=be,
+        _losses=settled.losses,
+        _threshold=settled.threshold,
+        _dual=settled.dual,
     )
 
 
@@ -243,8 +310,10 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
             best = np.argpartition(-gains, leftover - 1)[:leftover]
             grants[best[gains[best] > 0]] += 1
     tokens[funded] = grants
-    values = _kernel.kernel.shared_value(form, tau, a, beta, grants)
-    return tokens, float(price), _shared_clearing(price), float(bound), float(values)
+    values = float(_kernel.kernel.shared_value(form, tau, a, beta, grants))
+    if int(grants.sum()) < budget:  # (k grants, not n) tokens are left: more passes, or another query funded
+        tokens, values = finish_leftover(curves, tokens, budget, values)
+    return tokens, float(price), _shared_clearing(price), float(bound), values
 
 
 

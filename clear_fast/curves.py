@@ -194,6 +194,13 @@ class SurgeCurves:
         return np.maximum(self.tau, self.min_tokens)
 
     @property
+    def peak_value(self) -> NDArray[np.float64]:
+        """The curves' highest weighted utility ignoring bounds: ``w alpha / (beta e)`` (surge), ``w alpha / beta**2`` (cumulative)."""
+        if self.form == "surge":
+            return self.scale / (self.beta * math.e)
+        return self.scale / (self.beta * self.beta)
+
+    @property
     def peak_tokens(self) -> NDArray[np.float64]:
         """Unconstrained best grant at price 0, within the caps (``inf`` for an uncapped cumulative curve)."""
         if self.form == "surge":

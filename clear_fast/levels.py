@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_budget, first_bad_index
 from . import _kernel
+from ._checks import as_budget, as_nonnegative_number, first_bad_index, require_number
+from ._exact import SEARCH_SKIPPED
+from ._exact_levels import settle_levels
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,12 +36,20 @@ class LevelAllocation:
     utility : float
         Summed utility of the chosen levels.
     upper_bound : float
-        The LP relaxation's optimum: no choice of levels within the budget does better.
+        A proven bound: no choice of levels within the budget does better (the
+        LP relaxation's optimum, lowered by the exact search when one ran).
     gap : float
-        ``upper_bound - utility`` (at most one hull increment's utility).
+        ``upper_bound - utility`` (>= 0).
     shadow_price : float
         Utility per token of the first increment that did not fit (0 if all fit).
     budget : int
+    optimal : bool
+        True when ``gap <= tolerance``: proven optimal within the tolerance.
+    tolerance : float
+        ``max(rtol * utility, shadow_price)``.
+    search : str
+        "not needed" (the LP bound certified the greedy's answer), "completed",
+        or "stopped at the work cap".
     """
 
     level: NDArray[np.int64]
@@ -49,6 +59,9 @@ class LevelAllocation:
     gap: float
     shadow_price: float
     budget: int
+    optimal: bool = True
+    tolerance: float = 0.0
+    search: str = SEARCH_SKIPPED
     spent: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +87,7 @@ def _as_matrix(name: str, value: ArrayLike) -> NDArray[np.float64]:
     return matrix
 
 
-def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> LevelAllocation:
+def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int, *, rtol: float = 1e-3) -> LevelAllocation:
     """Choose one effort level per query (or none) to maximise total utility within a budget.
 
     Parameters
@@ -86,6 +99,9 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
         has cost 0 and utility 0.
     budget : int
         Total tokens (a whole number >= 0).
+    rtol : float
+        Relative tolerance of the optimality proof (>= 0): the answer is proven
+        within ``max(rtol * utility, shadow_price)`` of the best choice of levels.
 
     Returns
     -------
@@ -94,15 +110,18 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
     Raises
     ------
     ValueError
-        On shape mismatch, NaN/inf, negative costs, or a bad budget.
+        On shape mismatch, NaN/inf, negative costs, a bad budget or a bad ``rtol``.
 
     Notes
     -----
     Per query, the upper concave hull of its ``(cost, utility)`` points from the
     origin; all hull increments sorted by utility per token; taken greedily while
     they fit (a query whose next increment does not fit stops there). The LP
-    relaxation takes the first misfit fractionally: that is the upper bound, and
-    the gap is at most one increment. O(n L log(n L)).
+    relaxation takes the first misfit fractionally: that is the upper bound.
+    O(n L log(n L)). When the gap is wider than the tolerance, the leftover is
+    spent on the best upgrades and an exact search over the levels the bound
+    cannot rule out finds the optimum (see :mod:`clear_fast._exact_levels`),
+    within a work cap; at the cap ``optimal`` is False and the gap is what was proven.
     """
     cost = _as_matrix("costs", costs)
     gain = _as_matrix("utilities", utilities)
@@ -113,6 +132,7 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
         i, l = np.unravel_index(first_bad_index(negative.ravel()), cost.shape)
         raise ValueError(f"`costs` must be >= 0, got {cost[i, l]} at index ({i}, {l})")
     total = as_budget(budget)
+    rtol = as_nonnegative_number("rtol", require_number("rtol", rtol))
     n, levels = cost.shape
     level = np.full(n, -1, dtype=np.int64)
     chosen_cost = np.zeros(n)
@@ -138,9 +158,14 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
         order, inc_query, inc_level, inc_cost, inc_gain, float(total), level, chosen_cost
     )
     bound = max(bound, value)
-    # read each chosen cost from the table (the kernel sums hull increments, which can round);
-    # rounding it down keeps the whole-token caps within what the budget was checked against
+    settled = settle_levels(cost, gain, float(total), level, float(price), float(bound), rtol)
+    level = settled.level
+    # each chosen cost read from the table, rounded down: the whole-token caps stay within what the
+    # budget was checked against
     funded = np.flatnonzero(level >= 0)
     tokens = np.zeros(n, dtype=np.int64)
     tokens[funded] = np.floor(cost[funded, level[funded]])
-    return LevelAllocation(level, tokens, float(value), float(bound), float(bound - value), float(price), total)
+    return LevelAllocation(
+        level, tokens, settled.utility, settled.upper_bound, settled.upper_bound - settled.utility, float(price),
+        total, settled.optimal, settled.tolerance, settled.search,
+    )

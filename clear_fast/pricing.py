@@ -22,6 +22,24 @@ def integer_bounds(curves: SurgeCurves) -> tuple[NDArray[np.float64], NDArray[np
     return lower, upper
 
 
+def whole_peak(curves: SurgeCurves, ids: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Best whole-token grant of each query at ``ids`` with no budget limit (internal: trusted inputs).
+
+    Surge: the better of the whole tokens around ``tau + 1/beta``, within the
+    query's bounds (the surge rises to its peak and falls after, so no grant
+    beyond it is ever worth its tokens). Cumulative: the cap (``inf`` if none),
+    since accuracy only grows.
+    """
+    lower, upper = integer_bounds(curves)
+    lower, upper = lower[ids], upper[ids]
+    if curves.form != "surge":
+        return upper
+    crest = curves.tau[ids] + 1.0 / curves.beta[ids]
+    down = np.clip(np.floor(crest), lower, upper)
+    up = np.clip(np.ceil(crest), lower, upper)
+    return np.where(utility_of(curves, ids, up) > utility_of(curves, ids, down), up, down)
+
+
 def utility(curves: SurgeCurves, tokens: ArrayLike) -> NDArray[np.float64]:
     """Weighted utility ``w_i U_i(tokens_i)`` of each query.
 

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_budget, as_float_array, as_integer_at_least, require_instance
+from ._exact import SEARCH_SKIPPED
 from ._grant_views import GrantViews
 from .curves import SurgeCurves
 from .levels import LevelAllocation, allocate_levels
@@ -113,12 +114,21 @@ class UncertainAllocation(GrantViews):
     total_expected_utility : float
         Their sum: the objective that was maximised.
     upper_bound : float
-        No choice among the candidate grants does better in expectation.
+        No choice among the candidate grants does better in expectation (proven).
     shadow_price : float
         Expected utility per token at the margin.
     budget : int
     levels : LevelAllocation
         The knapsack's own answer (chosen candidate per query).
+    gap : float
+        ``upper_bound - total_expected_utility`` (>= 0).
+    optimal : bool
+        True when the answer is proven optimal among the candidate grants, within
+        ``tolerance``.
+    tolerance : float
+        ``max(rtol * total_expected_utility, shadow_price)``.
+    search : str
+        As in :class:`clear_fast.LevelAllocation`.
     """
 
     tokens: NDArray[np.int64]
@@ -128,6 +138,10 @@ class UncertainAllocation(GrantViews):
     shadow_price: float
     budget: int
     levels: LevelAllocation
+    gap: float = 0.0
+    optimal: bool = True
+    tolerance: float = 0.0
+    search: str = SEARCH_SKIPPED
     spent: int = field(init=False)
 
 
@@ -151,7 +165,7 @@ def candidate_grants(curves: SurgeCurves, spread: ArrayLike, *, levels: int = 48
 
 
 def allocate_uncertain(
-    curves: SurgeCurves, spread: ArrayLike, budget: int, *, levels: int = 48, nodes: int = 24
+    curves: SurgeCurves, spread: ArrayLike, budget: int, *, levels: int = 48, nodes: int = 24, rtol: float = 1e-3
 ) -> UncertainAllocation:
     """Allocate a budget to maximise expected utility when thresholds are uncertain.
 
@@ -168,6 +182,9 @@ def allocate_uncertain(
         Candidate grants per query (>= 2).
     nodes : int
         Quadrature nodes for the expectation over ``log tau``.
+    rtol : float
+        Relative tolerance of the optimality proof among the candidate grants
+        (>= 0), as in :func:`clear_fast.allocate_levels`.
 
     Returns
     -------
@@ -192,9 +209,9 @@ def allocate_uncertain(
     grants = candidate_grants(curves, spreads, levels=levels)
     values = expected_utility(curves, spreads, grants, nodes=nodes)
     if len(curves) == 0:
-        empty = allocate_levels(np.zeros((0, grants.shape[1])), np.zeros((0, grants.shape[1])), total)
+        empty = allocate_levels(np.zeros((0, grants.shape[1])), np.zeros((0, grants.shape[1])), total, rtol=rtol)
         return UncertainAllocation(np.zeros(0, np.int64), np.zeros(0), 0.0, 0.0, 0.0, total, empty)
-    chosen = allocate_levels(grants.astype(np.float64), values, total)
+    chosen = allocate_levels(grants.astype(np.float64), values, total, rtol=rtol)
     rows = np.arange(len(curves))
     funded = chosen.level >= 0
     tokens = np.where(funded, grants[rows, np.maximum(chosen.level, 0)], 0).astype(np.int64)
@@ -207,4 +224,8 @@ def allocate_uncertain(
         shadow_price=float(chosen.shadow_price),
         budget=total,
         levels=chosen,
+        gap=chosen.gap,
+        optimal=chosen.optimal,
+        tolerance=chosen.tolerance,
+        search=chosen.search,
     )

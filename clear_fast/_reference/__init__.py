@@ -13,6 +13,8 @@ on it (``clear_fast._kernel`` picks one of the two).
 ``market``         clear_price: the price at which demand meets the budget
 ``shared_params``  the exact scan when all queries share their parameters
 ``effort_levels``  hull increments and the greedy of the discrete-level problem
+``exact_search``   the search that proves small batches optimal: dynamic programmes over
+                   whole tokens and over effort levels, pruned by the dual bound
 
 Inputs are trusted, as by the kernel: validation happens in the Python layer.
 An entry point's module is imported when the entry point is first used.

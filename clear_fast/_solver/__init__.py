@@ -8,6 +8,8 @@ The modules, bottom up (each cimports only those before it):
 ``market``         clear_price: the price at which demand meets the budget
 ``shared_params``  the exact scan when all queries share their parameters
 ``effort_levels``  hull increments and the greedy of the discrete-level problem
+``exact_search``   the search that proves small batches optimal: dynamic programmes over
+                   whole tokens and over effort levels, pruned by the dual bound
 
 Each mirrors the module of the same name in ``clear_fast._reference`` (the
 pure-Python twin, which carries the mathematics); ``clear_fast._kernel`` picks

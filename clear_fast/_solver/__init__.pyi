@@ -6,6 +6,9 @@ from .curve import floor_grants as floor_grants
 from .curve import unit_gains as unit_gains
 from .curve import utility as utility
 from .effort_levels import level_greedy as level_greedy
+from .exact_search import SearchStatus as SearchStatus
+from .exact_search import level_search as level_search
+from .exact_search import token_search as token_search
 from .effort_levels import level_hulls as level_hulls
 from .lambert import lambert_w as lambert_w
 from .market import ClearingKind as ClearingKind
@@ -17,6 +20,7 @@ from .shared_params import shared_value as shared_value
 
 __all__ = [
     "ClearingKind",
+    "SearchStatus",
     "breakeven",
     "clear_price",
     "demand",
@@ -24,10 +28,12 @@ __all__ = [
     "lambert_w",
     "level_greedy",
     "level_hulls",
+    "level_search",
     "shared_dual",
     "shared_round",
     "shared_scan",
     "shared_value",
+    "token_search",
     "unit_gains",
     "utility",
 ]

@@ -136,10 +136,7 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
         }
         for i, query_id in enumerate(ids)
     ]
-    summary = _summary(
-        alloc.shadow_price, alloc.utility, alloc.upper_bound, alloc.gap,
-        int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget,
-    )
+    summary = _summary(alloc, int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget)
     return ["id", "tokens", "funded", "breakeven_price", "reason"], rows, summary
 
 
@@ -200,10 +197,7 @@ def _allocate_levels(table: QueryTable, ids: list[str], budget: int) -> tuple[li
             }
         )
     funded_count = int(np.count_nonzero(result.level >= 0))
-    summary = _summary(
-        result.shadow_price, result.utility, result.upper_bound, result.gap,
-        funded_count, len(ids), int(result.tokens.sum()), budget,
-    )
+    summary = _summary(result, funded_count, len(ids), int(result.tokens.sum()), budget)
     return ["id", "level", "tokens", "utility", "funded", "reason"], rows, summary
 
 
@@ -218,15 +212,17 @@ def _level_reason(names: list[str], costs: np.ndarray, utilities: np.ndarray, le
         )
     if level < 0:
         return (
-            f"abandoned: the marginal query; its utility per token ({names[best]}: {per_token[best]:.4g}) "
-            f"matches the shadow price {price:.4g} but its level did not fit in the tokens left"
+            f"abandoned: its utility per token ({names[best]}: {per_token[best]:.4g}) reaches the shadow "
+            f"price {price:.4g}, but the best choice of levels within the budget leaves it out"
         )
     return f"funded at level {names[level]} ({costs[level]:g} tokens, utility {utilities[level]:.4g}) at shadow price {price:.4g}"
 
 
-def _summary(price: float, utility: float, bound: float, gap: float, funded: int, n: int, spent: int, budget: int) -> str:
+def _summary(result: Any, funded: int, n: int, spent: int, budget: int) -> str:
+    bound, gap = result.upper_bound, result.gap
     relative = f" ({100 * gap / bound:.2f}% of the bound)" if bound > 0 else ""
+    proof = "proven optimal" if result.optimal else f"not proven optimal ({result.search})"
     return (
-        f"shadow price {price:.6g} per token; utility {utility:.6g}; upper bound {bound:.6g}; gap {gap:.4g}{relative}; "
-        f"funded {funded} of {n}; spent {spent} of {budget} tokens"
+        f"shadow price {result.shadow_price:.6g} per token; utility {result.utility:.6g}; upper bound {bound:.6g}; "
+        f"gap {gap:.4g}{relative}; {proof}; funded {funded} of {n}; spent {spent} of {budget} tokens"
     )

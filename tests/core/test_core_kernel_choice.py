@@ -55,7 +55,7 @@ def spy(name, real):
     return called
 
 for name in package.__all__:
-    if callable(getattr(package, name)) and name != "ClearingKind":
+    if callable(getattr(package, name)) and not isinstance(getattr(package, name), type):  # not the enums
         setattr(package, name, spy(name, getattr(package, name)))
 
 rng = np.random.default_rng(7)
@@ -65,6 +65,8 @@ cf.allocate(varied, 3_000)
 cf.allocate(cf.SurgeCurves(tau + 0.5, 0.02, 0.02), 3_000)
 cf.best_response(varied, 0.001)
 cf.allocate_levels([[10, 30], [20, 60]], [[1, 2], [1, 4]], 50)
+cf.allocate(cf.SurgeCurves([20.0, 40.0, 400.0, 800.0], 0.01, 0.02), 300)  # a scarce batch: the search runs
+cf.allocate_levels([[150, 600], [200, 700]], [[0.05, 0.9], [0.08, 0.95]], 500)  # the hull's steps do not fit
 from clear_fast._rounding import round_grants
 round_grants(varied, np.full(40, 70.4), 2_000)
 print(json.dumps({
@@ -75,7 +77,7 @@ print(json.dumps({
 }))
 """
 
-KERNEL_MODULES = ["lambert", "curve", "market_rows", "market", "shared_params", "effort_levels"]
+KERNEL_MODULES = ["lambert", "curve", "market_rows", "market", "shared_params", "effort_levels", "exact_search"]
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,4 @@ def test_the_chosen_kernel_is_what_every_caller_runs(pure_python, chosen, other)
     assert "clear_fast.pricing" in calls["breakeven"] and "clear_fast.pricing" in calls["demand"]
     assert "clear_fast.levels" in calls["level_hulls"] and "clear_fast.levels" in calls["level_greedy"]
     assert "clear_fast._rounding" in calls["floor_grants"] and "clear_fast._rounding" in calls["unit_gains"]
+    assert calls["token_search"] == ["clear_fast._exact"] and calls["level_search"] == ["clear_fast._exact_levels"]

@@ -23,7 +23,8 @@ def test_allocation_example_prints_what_the_readme_shows():
     assert lines[0] == "[ 910 1090    0    0    0]"
     assert lines[1].startswith("0.000513")
     achieved, bound = (float(v) for v in lines[2].split()[:2])
-    assert round(achieved, 4) == 1.4475 and round(bound, 4) == 1.4803
-    assert lines[3].startswith("query 2: abandoned as the marginal query: at its break-even price 0.000513997")
+    assert round(achieved, 4) == 1.4475 and round(bound, 4) == 1.4490
+    assert lines[3] == "True"
+    assert lines[4].startswith("query 2: abandoned by the whole-token search: the best of every allocation")
     # the comments in the README quote these outputs
-    assert "[ 910 1090    0    0    0]" in code and "0.000514" in code and "1.4475" in code
+    assert "[ 910 1090    0    0    0]" in code and "0.000514" in code and "1.4475" in code and "1.4490" in code

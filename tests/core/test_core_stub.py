@@ -28,7 +28,7 @@ def test_stub_matches_the_compiled_kernel():
     [
         "lambert_w", "utility", "breakeven", "demand", "clear_price",
         "shared_scan", "shared_dual", "shared_round", "shared_value", "unit_gains", "floor_grants", "level_hulls",
-        "level_greedy",
+        "level_greedy", "token_search", "level_search",
     ],
 )
 def test_the_twin_has_each_entry_point_with_the_same_parameters(name):
@@ -37,7 +37,7 @@ def test_the_twin_has_each_entry_point_with_the_same_parameters(name):
     assert list(compiled.parameters) == list(twin.parameters)
 
 
-COMPILED_MODULES = ["lambert", "curve", "market_rows", "market", "shared_params", "effort_levels"]
+COMPILED_MODULES = ["lambert", "curve", "market_rows", "market", "shared_params", "effort_levels", "exact_search"]
 
 
 @pytest.mark.parametrize("module", COMPILED_MODULES)
@@ -65,4 +65,10 @@ def test_every_compiled_module_is_built_and_mirrored():
 def test_both_kernels_name_the_clearing_kinds_alike():
     assert {kind.name: int(kind) for kind in _solver.ClearingKind} == {
         kind.name: int(kind) for kind in _reference.ClearingKind
+    }
+
+
+def test_both_kernels_name_the_search_statuses_alike():
+    assert {status.name: int(status) for status in _solver.SearchStatus} == {
+        status.name: int(status) for status in _reference.SearchStatus
     }
