@@ -1,14 +1,22 @@
-"""Chooses the implementation of the numerical kernel.
+"""The one place that picks the implementation of the numerical kernel.
 
-The compiled extension ``clear_fast._solver`` is the default. Its pure-Python
-twin ``clear_fast._reference`` implements the same entry points slowly and
-obviously; it is used only when asked for with ``CLEAR_FAST_PUREPYTHON=1``.
-A missing extension is an error, never a silent slowdown.
+The compiled package ``clear_fast._solver`` is the default. Its pure-Python
+twin ``clear_fast._reference`` implements the same entry points, module for
+module, slowly and obviously; it is used only when asked for with
+``CLEAR_FAST_PUREPYTHON=1``, and then the compiled modules are never imported.
+A missing extension is an error, never a silent slowdown. Each package
+imports an entry point's module when it is first used.
+
+Every caller reaches the kernel as ``_kernel.kernel.<entry point>`` when it
+calls, never through a name bound at import, so replacing the one attribute
+``kernel`` swaps the implementation behind every caller at once (the tests do
+so to hold one implementation to the other).
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 PURE_PYTHON = os.environ.get("CLEAR_FAST_PUREPYTHON", "") not in ("", "0")
 
@@ -26,4 +34,10 @@ else:
 
 IMPLEMENTATION = "python" if PURE_PYTHON else "compiled"
 
-__all__ = ["kernel", "IMPLEMENTATION", "PURE_PYTHON"]
+if TYPE_CHECKING:
+    from ._reference.market import ClearingKind
+else:
+    #: how clear_price cleared; the same names and values in both implementations
+    ClearingKind = kernel.ClearingKind
+
+__all__ = ["kernel", "ClearingKind", "IMPLEMENTATION", "PURE_PYTHON"]

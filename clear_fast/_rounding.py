@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernel import kernel
+from . import _kernel
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of
 
@@ -63,7 +63,7 @@ def round_grants(
         leftover = budget - int(tokens.sum())
         if leftover <= 0:
             break
-        kernel.unit_gains(curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, tokens, gain)
+        _kernel.kernel.unit_gains(curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, tokens, gain)
         ids = np.flatnonzero(gain > 0)
         if ids.shape[0] == 0:
             break
@@ -82,14 +82,14 @@ def round_market_grants(
     """
     tokens = np.empty(len(curves))
     gains = np.empty(len(curves))
-    spent, value = kernel.floor_grants(
+    spent, value = _kernel.kernel.floor_grants(
         curves.form_code, curves.tau, curves.scale, curves.beta, curves.max_tokens, continuous, tokens, gains
     )
     leftover = budget - int(spent)
     if leftover < 0:  # float tolerance overspent: the general rounding takes tokens back
         grants = round_grants(curves, continuous, budget)
         values = np.empty(len(curves))
-        kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
+        _kernel.kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants.astype(np.float64), values)
         return grants, float(values.sum())
     if leftover > 0:
         best = _top(gains, min(leftover, gains.shape[0]))

@@ -12,15 +12,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _kernel
 from ._checks import as_budget, require_instance
 from ._grant_views import GrantViews
-from ._kernel import kernel
+from ._kernel import ClearingKind
 from ._rounding import round_grants, round_market_grants
 from .curves import SurgeCurves
 from .pricing import _breakeven
 
 #: how the market cleared (``Allocation.clearing``)
-CLEARINGS = {0: "ample", 1: "continuous", 2: "jump, marginal query left out", 3: "jump, marginal query funded"}
+CLEARINGS = {
+    ClearingKind.AMPLE: "ample",
+    ClearingKind.CONTINUOUS: "continuous",
+    ClearingKind.JUMP_OUT: "jump, marginal query left out",
+    ClearingKind.JUMP_IN: "jump, marginal query funded",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,7 +178,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     if budget == 0:
         be = _breakeven(curves)[0]
         tokens = np.zeros(n, dtype=np.int64)
-        price, clearing, bound, achieved = float(be.max()), 0, 0.0, 0.0
+        price, clearing, bound, achieved = float(be.max()), ClearingKind.AMPLE, 0.0, 0.0
     elif shared_path:
         tokens, price, clearing, bound, achieved = _allocate_shared(curves, budget)
     else:
@@ -198,7 +204,7 @@ def allocate(curves: SurgeCurves, budget: int) -> Allocation:
     )
 
 
-def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64], float, int, float, float]:
+def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64], float, ClearingKind, float, float]:
     """The exact sort-and-scan solution when every query shares its parameters.
 
     The funded queries are the ``k`` easiest, so only the sorted threshold
@@ -209,13 +215,13 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     form = curves.form_code
     a, beta = float(curves.scale[0]), float(curves.beta[0])
     tau_sorted = np.sort(curves.tau)
-    k, x = kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
+    k, x = _kernel.kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
     prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
-    price, bound = kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
+    price, bound = _kernel.kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
     del prefix
     tokens = np.zeros(len(curves), dtype=np.int64)
     if k == 0:
-        return tokens, float(price), 0 if price == 0.0 else 1, float(bound), 0.0
+        return tokens, float(price), _shared_clearing(price), float(bound), 0.0
     kth = tau_sorted[k - 1]
     del tau_sorted
     funded = np.flatnonzero(curves.tau < kth)
@@ -224,7 +230,7 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     tau = curves.tau[funded]
     grants = np.empty(k)
     gains = np.empty(k)
-    spent = kernel.shared_round(form, tau, a, beta, x, grants, gains)
+    spent = _kernel.kernel.shared_round(form, tau, a, beta, x, grants, gains)
     if spent > budget:  # raising grants to ceil(tau) overspent: the general rounding takes tokens back
         rows = SurgeCurves._trusted(
             form=curves.form, tau=tau, alpha=np.full(k, curves.alpha[0]), beta=np.full(k, beta),
@@ -237,9 +243,14 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
             best = np.argpartition(-gains, leftover - 1)[:leftover]
             grants[best[gains[best] > 0]] += 1
     tokens[funded] = grants
-    values = kernel.shared_value(form, tau, a, beta, grants)
-    return tokens, float(price), 0 if price == 0.0 else 1, float(bound), float(values)
+    values = _kernel.kernel.shared_value(form, tau, a, beta, grants)
+    return tokens, float(price), _shared_clearing(price), float(bound), float(values)
 
+
+
+def _shared_clearing(price: float) -> ClearingKind:
+    """With shared parameters demand is continuous in the price: ample at price 0, else continuous."""
+    return ClearingKind.AMPLE if price == 0.0 else ClearingKind.CONTINUOUS
 
 #: below this many fundable queries one full sort is cheap enough
 _SAMPLE_FROM = 1 << 16
@@ -250,7 +261,7 @@ _BRACKET = 0.03
 
 def _clear_market(
     curves: SurgeCurves, be: NDArray[np.float64], budget: int, continuous: NDArray[np.float64]
-) -> tuple[int, float, int, float, NDArray[np.int64]]:
+) -> tuple[ClearingKind, float, int, float, NDArray[np.int64]]:
     """Run the kernel's market clearing; returns its result and the order it was given.
 
     With many queries the full sort by break-even price is most of the work, yet
@@ -268,17 +279,17 @@ def _clear_market(
         sample = fundable[:: fundable.shape[0] // _SAMPLE_SIZE]
         sample = np.ascontiguousarray(sample[np.argsort(-be[sample], kind="stable")], dtype=np.int64)
         scaled = budget * sample.shape[0] / fundable.shape[0]
-        kind, guess, _, _ = kernel.clear_price(*arrays, sample, float(scaled), continuous)
-        if kind != 0 and guess > 0:
+        kind, guess, _, _ = _kernel.kernel.clear_price(*arrays, sample, float(scaled), continuous)
+        if kind != ClearingKind.AMPLE and guess > 0:
             lo_hint, hi_hint = guess * (1 - _BRACKET), guess * (1 + _BRACKET)
             above = np.flatnonzero(be > hi_hint)
             # the sorted part reaches a little below the bracket so the kernel finds its edge
             near = np.flatnonzero((be > lo_hint * (1 - _BRACKET)) & (be <= hi_hint))
             near = near[np.argsort(-be[near], kind="stable")]
             order = np.ascontiguousarray(np.concatenate((above, near)), dtype=np.int64)
-            result = kernel.clear_price(*arrays, order, float(budget), continuous, lo_hint, hi_hint)
-            if result[0] >= 0:
+            result = _kernel.kernel.clear_price(*arrays, order, float(budget), continuous, lo_hint, hi_hint)
+            if result[0] != ClearingKind.BRACKET_MISSED:
                 return (*result, order)
     order = np.argsort(-be, kind="stable")
     order = np.ascontiguousarray(order[: fundable.shape[0]], dtype=np.int64)
-    return (*kernel.clear_price(*arrays, order, float(budget), continuous), order)
+    return (*_kernel.kernel.clear_price(*arrays, order, float(budget), continuous), order)

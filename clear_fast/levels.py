@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_budget, first_bad_index
-from ._kernel import kernel
+from . import _kernel
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +124,7 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
     inc_level = np.empty(size, dtype=np.int64)
     inc_cost = np.empty(size)
     inc_gain = np.empty(size)
-    count = kernel.level_hulls(
+    count = _kernel.kernel.level_hulls(
         np.ascontiguousarray(cost.ravel()), np.ascontiguousarray(gain.ravel()), n, levels,
         inc_query, inc_level, inc_cost, inc_gain,
     )
@@ -134,7 +134,7 @@ def allocate_levels(costs: ArrayLike, utilities: ArrayLike, budget: int) -> Leve
         slope = np.where(inc_cost > 0, inc_gain / np.where(inc_cost > 0, inc_cost, 1.0), np.inf)
     # ties broken by query then hull position, so a query's increments stay in hull order
     order = np.ascontiguousarray(np.lexsort((np.arange(count), -slope)), dtype=np.int64)
-    value, bound, price = kernel.level_greedy(
+    value, bound, price = _kernel.kernel.level_greedy(
         order, inc_query, inc_level, inc_cost, inc_gain, float(total), level, chosen_cost
     )
     bound = max(bound, value)

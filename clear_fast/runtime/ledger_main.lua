@@ -12,7 +12,7 @@ if redis.call('EXISTS', state) == 0 then
   return {'lost'}
 end
 
-local epoch, generation, seq, halted, created = unpack(redis.call('HMGET', state, 'epoch', 'generation', 'seq', 'halted', 'created'))
+local epoch, generation, seq, halted, created = field('epoch'), field('generation'), field('seq'), field('halted'), field('created')
 if ARGV[3] ~= '' and ARGV[3] ~= epoch then return {'replaced', created} end
 
 local function answer(outcome, changed)

@@ -56,9 +56,15 @@ class Decision:
     tokens: int
     reason: str
     price: float
-    breakeven: float
+    # stored privately and read through a property, as ``Allocation.breakeven`` is
+    _breakeven: float
     waited: float = 0.0
     alternative: Any = None
+
+    @property
+    def breakeven(self) -> float:
+        """The query's break-even price."""
+        return self._breakeven
 
 
 def run_decision(quote: Quote, waited: float = 0.0) -> Decision:

@@ -32,9 +32,15 @@ class Quote:
 
     tokens: NDArray[np.int64]
     price: float
-    breakeven: NDArray[np.float64]
+    # stored privately and read through a property, as ``Allocation.breakeven`` is
+    _breakeven: NDArray[np.float64]
     budget_limited: NDArray[np.bool_]
     remaining: int
+
+    @property
+    def breakeven(self) -> NDArray[np.float64]:
+        """Each query's break-even price: it is funded only when this beats ``price``."""
+        return self._breakeven
 
     @property
     def funded(self) -> NDArray[np.bool_]:

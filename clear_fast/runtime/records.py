@@ -86,13 +86,14 @@ class Settlement:
 class Release:
     """The outcome of releasing one query: ``tokens`` returned to the free pool.
 
-    ``expired`` is True when the reservation had already been released by its
-    timeout (``tokens`` is then 0: they were returned at expiry).
+    ``late`` is True when the reservation had already been released by its
+    timeout (``tokens`` is then 0: they were returned at expiry), as in
+    :class:`Settlement`.
     """
 
     query_id: str
     tokens: int
-    expired: bool = False
+    late: bool = False
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class LedgerCalls:
         self.keys = [f"{prefix}:{part}" for part in KEY_PARTS]
         self._script = client.register_script(ledger_script())
         self._unanswered = (redis.ConnectionError, redis.TimeoutError)
+        # Connection errors that a retry cannot cure: a wrong password or user is raised at once.
+        self._refused = (redis.exceptions.AuthenticationError, redis.exceptions.AuthorizationError)
         self._lock = threading.Lock()
         self._epoch = ""
         self._seen: tuple[int, int] | None = None  # (generation, operation count)
@@ -96,6 +98,8 @@ class LedgerCalls:
                 raw = self._script(keys=self.keys, args=[operation, now, epoch, *remembered, token, *args])
                 break
             except self._unanswered as error:
+                if isinstance(error, self._refused):
+                    raise
                 # Safe to send again: the token makes a second run answer as the first.
                 if time.monotonic() + pause > give_up_at:
                     raise LedgerUnavailable(self.name, operation, self.retry_for, error) from error

@@ -56,6 +56,16 @@ class RedisLedger(LedgerAPI):
         Retrying is safe: every call carries a token, and a retried call gets the
         outcome of the first.
 
+    Attributes
+    ----------
+    window : BudgetWindow
+        The stored budget and windows.
+    reservation_timeout, closed_ttl : float or None
+        The stored seconds before an unsettled reservation expires, and that a
+        closed id is remembered.
+    created : float
+        When the ledger was created (server time, seconds since the epoch).
+
     Raises
     ------
     LedgerNotFound
@@ -205,9 +215,9 @@ class RedisLedger(LedgerAPI):
             raise ReservationClosed(reply[3], operation, reply[4])
 
     @staticmethod
-    def _items(reply: list[str]) -> list[list[str]]:
-        body = reply[3:]
-        return [body[i : i + 5] for i in range(0, len(body), 5)]
+    def _lines(reply: list[str]) -> list[list[str]]:
+        """The answer of a batch: one line of values per query."""
+        return [line.split(" ") for line in reply[3].split("\n")]
 
     # -- primitives --------------------------------------------------------------------------
 
@@ -215,18 +225,18 @@ class RedisLedger(LedgerAPI):
         return self._reserve_with(requests, self._calls.new_token())
 
     def _reserve_with(self, requests: list[Request], token: str) -> list[Reservation | BudgetExceeded]:
-        arguments = [str(len(requests))]
-        for query_id, tokens, at_least in requests:
-            arguments += [query_id, str(tokens), "" if at_least is None else str(at_least)]
-        reply = self._calls.call("reserve", *arguments, token=token)
+        caps = " ".join(str(tokens) for _, tokens, _ in requests)
+        floors = " ".join("-" if at_least is None else str(at_least) for _, _, at_least in requests)
+        ids = [query_id for query_id, _, _ in requests]
+        reply = self._calls.call("reserve", str(len(requests)), caps, floors, *ids, token=token)
         self._raise_refusal(reply, "reserve")
         outcomes: list[Reservation | BudgetExceeded] = []
-        for (query_id, tokens, _), item in zip(requests, self._items(reply)):
-            if item[0] == "granted":
-                deadline = None if item[2] == "-" else float(item[2])
-                outcomes.append(Reservation(query_id, int(item[1]), deadline, self))
+        for (query_id, tokens, _), line in zip(requests, self._lines(reply)):
+            if line[0] == "g":
+                deadline = None if line[2] == "-" else float(line[2])
+                outcomes.append(Reservation(query_id, int(line[1]), deadline, self))
             else:
-                free, allowance, spent, reserved = (int(value) for value in item[1:5])
+                free, allowance, spent, reserved = (int(value) for value in line[1:5])
                 outcomes.append(BudgetExceeded(query_id, tokens, free, allowance, spent, reserved))
         return outcomes
 
@@ -236,14 +246,12 @@ class RedisLedger(LedgerAPI):
             self._calls.call("withdraw", str(len(granted)), *granted, token=token)
 
     def _settle_many(self, usages: list[tuple[str, int]]) -> list[Settlement]:
-        arguments = [str(len(usages))]
-        for query_id, used in usages:
-            arguments += [query_id, str(used)]
-        reply = self._calls.call("settle", *arguments)
+        usage = " ".join(str(used) for _, used in usages)
+        reply = self._calls.call("settle", str(len(usages)), usage, *(query_id for query_id, _ in usages))
         self._raise_refusal(reply, "settle")
         settlements = []
-        for (query_id, _), item in zip(usages, self._items(reply)):
-            reserved, used, refunded, overrun, late = (int(value) for value in item)
+        for (query_id, _), line in zip(usages, self._lines(reply)):
+            reserved, used, refunded, overrun, late = (int(value) for value in line)
             settlements.append(Settlement(query_id, reserved, used, refunded, overrun, bool(late)))
         return settlements
 
@@ -251,8 +259,8 @@ class RedisLedger(LedgerAPI):
         reply = self._calls.call("release", str(len(ids)), *ids)
         self._raise_refusal(reply, "release")
         return [
-            Release(query_id, int(item[1]), expired=item[0] == "expired")
-            for query_id, item in zip(ids, self._items(reply))
+            Release(query_id, int(line[1]), late=line[0] == "expired")
+            for query_id, line in zip(ids, self._lines(reply))
         ]
 
     def _snapshot(self) -> LedgerSnapshot:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import clear_fast as cf
+from clear_fast import _kernel
 from core_oracles import random_curves
 
 allocate_module = importlib.import_module("clear_fast.allocate")
@@ -31,15 +32,15 @@ def test_sampled_bracket_matches_the_full_sort(form, per_query, small_threshold,
     curves = random_curves(rng, 3000, form=form)
     budget = per_query * 3000
     calls = []
-    real = allocate_module.kernel.clear_price
+    real = _kernel.kernel.clear_price
 
     def spy(*args):
         calls.append(len(args))
         return real(*args)
 
-    monkeypatch.setattr(allocate_module.kernel, "clear_price", spy)
+    monkeypatch.setattr(_kernel.kernel, "clear_price", spy)
     sampled = cf.allocate(curves, budget)
-    monkeypatch.setattr(allocate_module.kernel, "clear_price", real)
+    monkeypatch.setattr(_kernel.kernel, "clear_price", real)
     reference = full_sort(curves, budget, monkeypatch)
     np.testing.assert_array_equal(sampled.tokens, reference.tokens)
     assert sampled.shadow_price == pytest.approx(reference.shadow_price, rel=1e-9)
@@ -53,7 +54,7 @@ def test_a_bracket_that_misses_the_price_is_refused():
     be = cf.breakeven_price(curves)
     order = np.ascontiguousarray(np.argsort(-be), dtype=np.int64)
     out = np.zeros(200)
-    kernel = allocate_module.kernel
+    kernel = _kernel.kernel
     args = (0, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens, be, order)
     # a bracket far above every break-even price: demand is 0 at both ends
-    assert kernel.clear_price(*args, 20_000.0, out, 10 * be.max(), 20 * be.max())[0] == -1
+    assert kernel.clear_price(*args, 20_000.0, out, 10 * be.max(), 20 * be.max())[0] == kernel.ClearingKind.BRACKET_MISSED

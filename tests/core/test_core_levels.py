@@ -86,3 +86,11 @@ def test_fractional_costs_give_whole_token_caps_within_the_budget():
     np.testing.assert_array_equal(result.tokens[rows], np.floor(costs[rows, result.level[rows]]))
     assert np.all(result.tokens[result.level < 0] == 0)
     assert result.spent == int(result.tokens.sum()) <= costs[rows, result.level[rows]].sum() <= 330
+
+
+def test_one_query_whose_every_level_is_on_its_hull():
+    # the hull's stack holds the origin, all L options and one slot to re-anchor a free option at the
+    # origin: L + 2 entries, more than the n * L = 3 of one query (the debug build checks the bounds)
+    result = cf.allocate_levels([[0, 10, 20]], [[1, 3, 4]], 15)
+    assert result.level.tolist() == [1]
+    assert result.utility == 3.0 and result.upper_bound == 3.5 and result.spent == 10

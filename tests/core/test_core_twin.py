@@ -5,25 +5,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import importlib
-
 import clear_fast as cf
-from clear_fast import _reference, _solver
-
-# the package exports functions named like their modules, so fetch the modules themselves
-allocate_module = importlib.import_module("clear_fast.allocate")
-levels_module = importlib.import_module("clear_fast.levels")
-pricing_module = importlib.import_module("clear_fast.pricing")
+from clear_fast import _kernel, _reference, _solver
 
 
 def run_with(kernel, function, *args):
-    """Call a public function with the given kernel module behind it."""
-    saved = allocate_module.kernel, pricing_module.kernel, levels_module.kernel
-    allocate_module.kernel = pricing_module.kernel = levels_module.kernel = kernel
+    """Call a public function with the given kernel package behind every caller (rounding included)."""
+    saved = _kernel.kernel
+    _kernel.kernel = kernel
     try:
         return function(*args)
     finally:
-        allocate_module.kernel, pricing_module.kernel, levels_module.kernel = saved
+        _kernel.kernel = saved
 
 
 positive = st.floats(min_value=1e-3, max_value=1e3)

@@ -43,3 +43,16 @@ def test_the_test_command_installs_what_it_needs_and_runs_both_kernels():
     runs = [shlex.split(line) for line in script.splitlines() if re.match(r"\s*(CLEAR_FAST_PUREPYTHON=1 )?pytest ", line)]
     assert any(words[0] == "pytest" and "integrations/langchain/tests" in words for words in runs)
     assert any(words[0] == "CLEAR_FAST_PUREPYTHON=1" and "tests" in words for words in runs)
+
+
+def test_the_test_command_runs_the_core_tests_once_on_a_debug_build_then_rebuilds_the_optimised_kernel():
+    lines = [line.strip() for line in ROOT.joinpath("scripts", "test-all.sh").read_text().splitlines()]
+    build = next(line for line in lines if line.startswith("build_kernel()"))
+    assert "setup.py" in build and "--inplace" in build and "--force" in build
+    debug_build = lines.index("CLEAR_FAST_DEBUG=1 build_kernel")
+    debug_run = lines.index("CLEAR_FAST_DEBUG=1 pytest tests/core -p no:cacheprovider")
+    optimised_build = lines.index("build_kernel", debug_run)
+    other_runs = [i for i, line in enumerate(lines) if re.match(r"(CLEAR_FAST_PUREPYTHON=1 )?pytest ", line)]
+    # the debug run comes first; every other run sees the optimised kernel, rebuilt even if the debug run fails
+    assert lines.index("trap build_kernel EXIT") < debug_build < debug_run < optimised_build < min(other_runs)
+    assert lines.index("trap - EXIT") > optimised_build

@@ -59,7 +59,7 @@ def test_release_returns_everything(make_ledger):
     ledger = make_ledger(500)
     ledger.reserve(7, 500)  # integer ids are accepted as their text
     released = ledger.release("7")
-    assert (released.query_id, released.tokens, released.expired) == ("7", 500, False)
+    assert (released.query_id, released.tokens, released.late) == ("7", 500, False)
     books = ledger.snapshot()
     assert (books.spent, books.reserved, books.released, books.free) == (0, 0, 500, 500)
 

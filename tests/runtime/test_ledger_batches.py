@@ -39,7 +39,7 @@ def test_a_batch_settles_and_releases_like_single_calls(make_ledger):
     settled = ledger.settle_many(["a", "b"], [100, 350])
     assert [(s.reserved, s.used, s.refunded, s.overrun) for s in settled] == [(300, 100, 200, 0), (300, 350, 0, 50)]
     (released,) = ledger.release_many(["c"])
-    assert (released.query_id, released.tokens, released.expired) == ("c", 300, False)
+    assert (released.query_id, released.tokens, released.late) == ("c", 300, False)
     books = ledger.snapshot()
     assert (books.spent, books.reserved, books.released, books.overrun, books.balanced) == (450, 0, 300, 50, True)
     assert [o.query_id for o in ledger.overruns] == ["b"]

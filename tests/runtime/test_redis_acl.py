@@ -6,10 +6,13 @@ pattern, and only the commands its script runs.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from clear_fast.runtime import PersistenceWarning, RedisLedger
 
@@ -72,3 +75,14 @@ def test_a_user_who_may_not_read_the_settings_is_told_so(tenants):
     client, mine, _, _ = tenants
     with pytest.warns(PersistenceWarning, match=r"its settings could not be read \(CONFIG GET answered: .*permission"):
         RedisLedger(client, mine)
+
+
+def test_a_wrong_password_is_raised_at_once_not_retried(tenants, redis_client):
+    _, mine, _, _ = tenants
+    port = redis_client.connection_pool.connection_kwargs["port"]
+    # redis-py's own retries are off here: what is checked is that the ledger does not retry either
+    stranger = redis.Redis(host="127.0.0.1", port=port, username="nobody", password="wrong", retry=Retry(NoBackoff(), 0))
+    started = time.monotonic()
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        RedisLedger(stranger, mine, persistence="ignore")
+    assert time.monotonic() - started < 2  # not retried for retry_for (10 s)
