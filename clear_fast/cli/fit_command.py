@@ -11,7 +11,7 @@ from ..fit.diagnostics import DECODINGS
 from ..fit.rollout_fit import SUCCESS_MODELS
 from ._errors import CommandError
 from ._parser import debug_option
-from .query_table import INPUT_FORMATS, read_query_table
+from .table_input import INPUT_FORMATS, read_query_table
 from .rollout_log import read_rollouts
 
 DESCRIPTION = """\

@@ -12,6 +12,12 @@ from clear_fast.fit import fit_rollouts, load_profile
 from cli_helpers import write_rollout_log
 
 
+@pytest.fixture
+def cli(cli_each_reader):
+    """Every test here runs twice: reading and writing with pyarrow, and as if it were not installed."""
+    return cli_each_reader
+
+
 def test_profile_equals_the_library_fit_of_the_same_log(cli, tmp_path):
     write_rollout_log(tmp_path / "logs.jsonl", n=30, seed=2)
     done = cli("fit", str(tmp_path / "logs.jsonl"), "--out", str(tmp_path / "model.json"))
