@@ -29,7 +29,7 @@ import json
 import math
 import uuid
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
@@ -385,21 +385,22 @@ class OpenAIWavesResult:
     outcomes : list of RequestOutcome
         Per request, the outcome of the last pass that sent it (its first-pass
         outcome, abandoned, if none did).
-    correct : ndarray of bool or None
+    answered_correctly : ndarray of bool or None
         Per request, whether some pass answered it right (``is_correct`` given), else None.
     budget : int
         Tokens the whole batch could spend.
+    spent : int
+        Output tokens over all passes (overruns included).
     """
 
     passes: list[OpenAIBatchResult]
     outcomes: list[RequestOutcome]
-    correct: NDArray[np.bool_] | None
+    answered_correctly: NDArray[np.bool_] | None
     budget: int
+    spent: int = field(init=False)
 
-    @property
-    def spent(self) -> int:
-        """Output tokens over all passes (overruns included)."""
-        return sum(p.spent for p in self.passes)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spent", sum(p.spent for p in self.passes))
 
     @property
     def abandoned(self) -> NDArray[np.bool_]:
@@ -407,7 +408,7 @@ class OpenAIWavesResult:
         return np.array([o.abandoned for o in self.outcomes], dtype=bool)
 
     @property
-    def overruns(self) -> list[tuple[int, int]]:
+    def overruns_by_pass(self) -> list[tuple[int, int]]:
         """``(pass, request index)`` of every response whose server ignored its cap."""
         return [(k, i) for k, result in enumerate(self.passes) for i in result.overruns]
 
@@ -509,7 +510,7 @@ async def run_openai_waves(
     return OpenAIWavesResult(
         passes=passes,
         outcomes=[o if o is not None else RequestOutcome(i, 0, None) for i, o in enumerate(latest)],
-        correct=correct if is_correct is not None else None,
+        answered_correctly=correct if is_correct is not None else None,
         budget=total,
     )
 

@@ -270,10 +270,10 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
                     bodies = wire.take()
                     sent = [o for p in waves.passes for o in p.outcomes]
                     on_wire = _wire_matches(bodies, test.texts, sent)
-                    correct = waves.correct if waves.correct is not None else np.zeros(len(test), bool)
+                    correct = waves.answered_correctly if waves.answered_correctly is not None else np.zeros(len(test), bool)
                     runs.append(PolicyRun(
                         policy, per_query, budget, int(correct.sum()), waves.spent, waves.passes[0].granted,
-                        len(bodies), len(waves.passes), on_wire, len(waves.overruns),
+                        len(bodies), len(waves.passes), on_wire, len(waves.overruns_by_pass),
                     ))
                     continue
                 result, bodies = await _run_caps(client, wire, test.texts, first_caps[policy])

@@ -42,17 +42,17 @@ async def test_cut_requests_are_rerun_with_more_room_and_the_batch_keeps_its_bud
     for i, cap in waved.items():
         assert cap > first[i]
     assert result.spent <= 600 and wave.budget == 600 - result.passes[0].spent
-    assert result.correct is not None and result.correct[[0, 2, 5]].all()
-    assert result.correct.sum() > 3  # the first pass solved three; the waves won back more
+    assert result.answered_correctly is not None and result.answered_correctly[[0, 2, 5]].all()
+    assert result.answered_correctly.sum() > 3  # the first pass solved three; the waves won back more
     for i, outcome in enumerate(result.outcomes):
         assert outcome.index == i
-        if result.correct[i]:
+        if result.answered_correctly[i]:
             assert outcome.content == f"used {NEEDS[i]}"
 
 
 async def test_without_a_grader_finished_requests_are_done_and_a_tight_budget_stops_the_waves(client, endpoint):
     result = await run_openai_waves(client, _prompts(), _curves(), 200, model="m", cap_param="max_tokens")
-    assert result.correct is None and result.spent <= 200
+    assert result.answered_correctly is None and result.spent <= 200
     firsts = {o.index for o in result.passes[0].outcomes if not o.abandoned and not o.cut_off}
     for later in result.passes[1:]:
         assert not firsts & {o.index for o in later.outcomes if not o.abandoned}
