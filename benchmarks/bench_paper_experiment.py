@@ -1,8 +1,9 @@
 """The paper's experiment on simulated traffic: five policies, four streams, 100 to 1500 tokens per query.
 
 Prints, per stream and budget, the mean accuracy (%) of CLEAR, Uniform,
-Proportional, SelfEstimate and Oracle (the paper's policies) and of a
-risk-aware CLEAR that knows the predictor's error, CLEAR's abandonment rate,
+Proportional, SelfEstimate and Oracle (the paper's policies), of a
+risk-aware CLEAR that knows the predictor's error and of the same followed by
+waves (what its pass did not use, spent on what it abandoned or cut short), CLEAR's abandonment rate,
 and the paper's CLEAR / Uniform / abandonment numbers beside them; then how
 CLEAR's gain over Uniform shrinks as the threshold predictor gets noisier. Writes everything as JSON to benchmarks/results/paper_experiment.json.
 
@@ -26,6 +27,7 @@ from clear_fast.evaluation import (
     EvaluationResult,
     RiskAwareClearPolicy,
     UniformPolicy,
+    WavesPolicy,
     evaluate,
     paper_policies,
 )
@@ -33,7 +35,7 @@ from clear_fast.workloads import CALIBRATION, STREAM_MIXES, STREAM_SHAPES, Noisy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
-POLICY_ORDER = ("CLEAR", "RiskAwareCLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle")
+POLICY_ORDER = ("CLEAR", "RiskAwareCLEAR", "RiskAware+waves", "Uniform", "Proportional", "SelfEstimate", "Oracle")
 
 
 def run_streams(queries: int, seeds: int, sigma: float) -> EvaluationResult:
@@ -43,7 +45,7 @@ def run_streams(queries: int, seeds: int, sigma: float) -> EvaluationResult:
         for seed in range(seeds):
             stream = make_stream(shape, queries, seed=seed)
             predictor = NoisyThresholdOracle(stream, sigma, seed=seed)
-            policies = (*paper_policies(), RiskAwareClearPolicy(sigma))
+            policies = (*paper_policies(), RiskAwareClearPolicy(sigma), WavesPolicy(sigma))
             parts.append(evaluate(stream, policies, PAPER_BUDGETS_PER_QUERY, reasoner_seed=seed, predictor=predictor))
     return EvaluationResult.combine(parts)
 
@@ -59,10 +61,10 @@ def comparison_table(result: EvaluationResult) -> tuple[str, list[dict]]:
     """Markdown table of our accuracies beside the paper's, and the same as records."""
     paper = paper_data()["clear_vs_uniform"]
     header = (
-        "| stream | tokens/query | CLEAR | RiskAwareCLEAR | Uniform | Proportional | SelfEstimate | Oracle | CLEAR abandoned "
+        "| stream | tokens/query | " + " | ".join(POLICY_ORDER) + " | CLEAR abandoned "
         "| paper CLEAR | paper Uniform | paper abandoned |"
     )
-    lines = [header, "|---|---:|" + "---:|" * 10]
+    lines = [header, "|---|---:|" + "---:|" * (len(POLICY_ORDER) + 4)]
     records = []
     for shape in STREAM_SHAPES:
         ours = {p: 100 * mean_over_seeds(result, shape, p, "accuracy") for p in POLICY_ORDER}

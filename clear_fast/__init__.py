@@ -22,11 +22,13 @@ from .uncertainty import UncertainAllocation, allocate_uncertain, expected_utili
 if TYPE_CHECKING:  # the lazily loaded names, spelled out for type checkers and editors
     from .calls import (
         OpenAIBatchResult,
+        OpenAIWavesResult,
         RequestOutcome,
         grants_to_requests,
         request_fields,
         run_openai_batch,
         run_openai_levels,
+        run_openai_waves,
         write_batch_jsonl,
     )
     from .estimators import (
@@ -34,6 +36,7 @@ if TYPE_CHECKING:  # the lazily loaded names, spelled out for type checkers and 
         HistoryPredictor,
         Observation,
         SelfEstimatePredictor,
+        SolvabilityPredictor,
         ThresholdPredictor,
         heldout_error,
     )
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # the lazily loaded names, spelled out for type checkers and 
         TenantShares,
         schedule_from_history,
     )
+    from .waves import next_wave, run_waves
     from .workloads import SimulatedReasoner, Stream, make_stream
 
 __version__ = "0.1.0"
@@ -73,6 +77,7 @@ __all__ = [
     "Observation",
     "Rollouts",
     "SelfEstimatePredictor",
+    "SolvabilityPredictor",
     "ThresholdDistribution",
     "ThresholdPredictor",
     "UncertainAllocation",
@@ -99,21 +104,26 @@ __all__ = [
     "Refuse",
     "TenantShares",
     "schedule_from_history",
+    # waves: what a pass did not use, spent on what it abandoned or cut short
+    "next_wave",
+    "run_waves",
     # model calls
     "OpenAIBatchResult",
+    "OpenAIWavesResult",
     "RequestOutcome",
     "grants_to_requests",
     "request_fields",
     "run_openai_batch",
     "run_openai_levels",
+    "run_openai_waves",
     "write_batch_jsonl",
 ]
 
 # Where each lazily loaded public name lives.
 _LAZY_NAMES = {
     "clear_fast.estimators": (
-        "ConstantPrior", "HistoryPredictor", "Observation", "SelfEstimatePredictor", "ThresholdPredictor",
-        "heldout_error",
+        "ConstantPrior", "HistoryPredictor", "Observation", "SelfEstimatePredictor", "SolvabilityPredictor",
+        "ThresholdPredictor", "heldout_error",
     ),
     "clear_fast.fit": ("FitResult", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"),
     "clear_fast.evaluation": ("EvaluationResult", "evaluate"),
@@ -123,9 +133,10 @@ _LAZY_NAMES = {
         "TenantShares", "schedule_from_history",
     ),
     "clear_fast.calls": (
-        "OpenAIBatchResult", "RequestOutcome", "grants_to_requests", "request_fields", "run_openai_batch",
-        "run_openai_levels", "write_batch_jsonl",
+        "OpenAIBatchResult", "OpenAIWavesResult", "RequestOutcome", "grants_to_requests", "request_fields",
+        "run_openai_batch", "run_openai_levels", "run_openai_waves", "write_batch_jsonl",
     ),
+    "clear_fast.waves": ("next_wave", "run_waves"),
 }
 _HOME_OF = {name: module for module, names in _LAZY_NAMES.items() for name in names}
 # Subpackages reachable as attributes (``clear_fast.runtime``) without importing them first.

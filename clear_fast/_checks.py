@@ -62,6 +62,28 @@ def as_float_array(
     return np.ascontiguousarray(array)
 
 
+def as_whole_counts(name: str, value: Any, n: int) -> NDArray[np.int64]:
+    """Return ``value`` as a new int64 vector of ``n`` whole numbers >= 0 (token caps, counts).
+
+    TypeError for anything that is not numbers (booleans included); ValueError naming the
+    first index that is negative, fractional or not finite, or for a wrong shape.
+    """
+    try:
+        values = np.array(value, copy=True)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be an array of whole numbers, got {value!r:.80}") from None
+    if values.ndim != 1 or values.shape[0] != n:
+        raise ValueError(f"`{name}` must have shape ({n},), got {values.shape}")
+    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number):
+        raise TypeError(f"`{name}` must hold numbers, got dtype {values.dtype}")
+    as_float = values.astype(np.float64)
+    bad = ~np.isfinite(as_float) | (as_float < 0) | (as_float != np.floor(as_float))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"`{name}` must be whole numbers >= 0, got {values[i].item()!r} at index {i}")
+    return values.astype(np.int64)
+
+
 def as_budget(value: Any, name: str = "budget") -> int:
     """Return a token budget as a Python int, refusing anything that is not a whole number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.integer, np.floating)):

@@ -26,10 +26,20 @@ else:
     try:
         from . import _solver as kernel  # type: ignore[no-redef]
     except ImportError as error:  # pragma: no cover - depends on the build
+        checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        if os.path.isfile(os.path.join(checkout, "setup.py")):
+            # The usual cause: python started in the repository, so ./clear_fast (never compiled)
+            # hides the installed package.
+            fix = (
+                f"Python imported clear_fast from the source checkout {checkout} (the current directory "
+                "comes first on sys.path), where the kernel was never compiled. Run Python from another "
+                f"directory to use the installed package, or compile the checkout with `pip install -e .` in {checkout}"
+            )
+        else:
+            fix = "Install the package with `pip install .` (it needs a C compiler)"
         raise ImportError(
-            "clear_fast's compiled kernel (clear_fast._solver) is not built or cannot be loaded: "
-            f"{error}. Install the package with `pip install .` (it needs a C compiler), or set "
-            "CLEAR_FAST_PUREPYTHON=1 to use the slow pure-Python kernel."
+            f"clear_fast's compiled kernel (clear_fast._solver) is not built or cannot be loaded: {error}. "
+            f"{fix}, or set CLEAR_FAST_PUREPYTHON=1 to use the slow pure-Python kernel."
         ) from error
 
 IMPLEMENTATION = "python" if PURE_PYTHON else "compiled"

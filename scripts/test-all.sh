@@ -2,7 +2,7 @@
 # Installs everything the test suite needs into ./.venv and runs all of it:
 # the core tests on a debug build of the kernel, then all the core package's tests with the
 # optimised kernel, again with its pure-Python twin, and the LangChain integration's tests
-# (unit and live-model).
+# (unit and live-model); last, the wheels as users get them (scripts/build-wheels.sh --ci).
 # Servers the tests use (redis-server, a llama.cpp model server) are started by the
 # tests themselves on 127.0.0.1; this script only installs them.
 set -euo pipefail
@@ -37,7 +37,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # The core tests once on a debug build of the kernel (CLEAR_FAST_DEBUG=1: bounds and wraparound checks,
 # -O0 -g). It is built in place, where the editable install and so every test's child process imports
 # it from; the optimised kernel is rebuilt right after, and also if the debug run fails.
-python -m pip install -q "setuptools>=77" "Cython>=3.0"
+python -m pip install -q "setuptools>=77" "Cython>=3.1"
 build_kernel() { python setup.py -q build_ext --inplace --force >/dev/null; }
 trap build_kernel EXIT
 echo "== debug build of the kernel (CLEAR_FAST_DEBUG=1, bounds checked): core tests"
@@ -50,3 +50,5 @@ echo "== compiled kernel: core, estimation, runtime, CLI and integration tests"
 pytest tests integrations/langchain/tests -p no:cacheprovider
 echo "== pure-Python twin (CLEAR_FAST_PUREPYTHON=1): the core package's tests"
 CLEAR_FAST_PUREPYTHON=1 pytest tests -p no:cacheprovider
+echo "== wheels: from the sdist, for this machine's CPythons (lowest and highest), repaired, installed without a compiler, core tests; again with the lowest numpy"
+bash scripts/build-wheels.sh --ci

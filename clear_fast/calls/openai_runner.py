@@ -2,31 +2,46 @@
 
 :func:`run_openai_batch` allocates one budget over a batch of chat requests
 (``clear_fast.allocate`` over their curves, or ``allocate_levels`` over effort
-levels), sends only the funded requests with their own caps through an
-``openai.AsyncOpenAI`` client, reads the usage back and settles it on a ledger.
-:func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
+levels) or takes caps decided elsewhere (a risk-aware allocation, a uniform cap,
+the next wave of a batch), sends only the funded requests with their own caps
+through an ``openai.AsyncOpenAI`` client, reads the usage back and settles it on a
+ledger. :func:`write_batch_jsonl` writes the same caps into a file for OpenAI's Batch API.
+:func:`run_openai_waves` runs a batch in waves: after each pass, what it did not
+use goes to the requests it abandoned or that were cut at their cap
+(:func:`clear_fast.waves.next_wave`).
 
 The client is used by duck typing (``client.chat.completions.create``), so this
 module never imports ``openai``; any OpenAI-compatible server works. Servers
 differ in which cap they honour (llama.cpp and older vLLM ignore
 ``max_completion_tokens``), so the cap parameter is an argument, and every
 response is checked against its cap: overruns are reported, and charged.
+
+An ``AsyncOpenAI`` client keeps a pool of connections that belong to the event
+loop it first ran in. A second ``asyncio.run`` with the same client fails its
+requests with "Event loop is closed", possibly after they reached the server, so
+the batch functions refuse such a client before sending anything, and say what
+to do instead.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import uuid
+import weakref
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_budget
+from .._checks import as_budget, as_whole_counts
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..levels import allocate_levels
+from ..uncertainty import allocate_uncertain
+from ..waves import next_wave
 from ..runtime import Ledger, LedgerAPI
 from .providers import OPENAI_CAP_PARAMS, grants_to_requests, level_names
 
@@ -178,6 +193,41 @@ async def _send(
     )
 
 
+# client -> the event loop it last ran a batch in (weakly: neither is kept alive by this)
+_CLIENT_LOOPS: weakref.WeakKeyDictionary[Any, weakref.ReferenceType[Any]] = weakref.WeakKeyDictionary()
+
+
+def _claim_for_this_loop(client: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """Refuse a client whose earlier batch ran in an event loop that has since closed.
+
+    Its pooled connections are bound to that loop: a request on one fails with
+    "Event loop is closed", and may already have reached the server (tokens spent,
+    answer lost), so the batch stops before it reserves or sends anything.
+    """
+    try:
+        previous = _CLIENT_LOOPS.get(client)
+    except TypeError:  # a client that cannot be weakly referenced is not tracked
+        return
+    earlier = previous() if previous is not None else None
+    if previous is not None and earlier is not loop and (earlier is None or earlier.is_closed()):
+        raise RuntimeError(
+            "`client` ran an earlier batch in an event loop that is now closed (a previous asyncio.run); its "
+            "pooled connections belong to that loop, and requests on them fail with 'Event loop is closed', "
+            "possibly after reaching the server. Create the client inside the coroutine you give asyncio.run "
+            "(`async with openai.AsyncOpenAI() as client: ...`), or run every batch in one asyncio.run"
+        )
+    try:
+        _CLIENT_LOOPS[client] = weakref.ref(loop)
+    except TypeError:
+        pass
+
+
+def _as_caps(caps: Any, n: int) -> tuple[list[int], float]:
+    """Caps from an allocation (anything with ``tokens``) or an array of whole tokens, and its shadow price."""
+    price = float(getattr(caps, "shadow_price", math.nan))
+    return as_whole_counts("caps", getattr(caps, "tokens", caps), n).tolist(), price
+
+
 async def _run(
     client: Any,
     requests: Sequence[Any],
@@ -195,6 +245,7 @@ async def _run(
 
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
         raise ValueError(f"`max_concurrency` must be a whole number >= 1, got {max_concurrency!r}")
+    _claim_for_this_loop(client, asyncio.get_running_loop())
     fields = grants_to_requests("openai", np.asarray(caps, dtype=np.int64), efforts=efforts, openai_cap_param=cap_param)
     semaphore = asyncio.Semaphore(max_concurrency)
     batch_id = uuid.uuid4().hex[:12]
@@ -235,29 +286,39 @@ def _ledger_and_budget(budget: Any, ledger: LedgerAPI | None) -> tuple[LedgerAPI
 async def run_openai_batch(
     client: Any,
     requests: Sequence[Any],
-    curves: SurgeCurves,
-    budget: int | None,
+    curves: SurgeCurves | None = None,
+    budget: int | None = None,
     *,
     model: str,
+    caps: Any = None,
     cap_param: str = "max_completion_tokens",
     max_concurrency: int = 8,
     ledger: LedgerAPI | None = None,
 ) -> OpenAIBatchResult:
-    """Allocate ``budget`` over ``requests`` and send the funded ones, each with its cap.
+    """Allocate ``budget`` over ``requests`` (or take ``caps``) and send the funded ones, each with its cap.
 
     Parameters
     ----------
     client : openai.AsyncOpenAI
-        Or any object with an async ``chat.completions.create``.
+        Or any object with an async ``chat.completions.create``. Use it within one
+        event loop: a client whose earlier batch ran in an ``asyncio.run`` that has
+        ended is refused (its connections belong to the closed loop).
     requests : sequence, length n
         Each a prompt string, a list of chat messages, or a dict of ``create()``
         arguments with ``messages``.
-    curves : SurgeCurves, length n
-        Predicted utility of each request against its cap.
+    curves : SurgeCurves, length n, optional
+        Predicted utility of each request against its cap: the batch runs
+        ``clear_fast.allocate(curves, budget)``. Give either ``curves`` or ``caps``.
     budget : int or None
-        Output tokens for the batch; None with a ``ledger``: what it has free.
+        Output tokens for the batch; None with a ``ledger``: what it has free; None
+        with ``caps`` and no ledger: the sum of the caps.
     model : str
         Model name sent with every request.
+    caps : allocation or array_like of int, shape (n,), optional
+        Caps decided elsewhere, sent as they are: any allocation with ``tokens``
+        (``allocate_uncertain(...)``, ``allocate(...)``; its ``shadow_price`` is kept) or
+        whole numbers of tokens (0 = not sent), e.g. a uniform cap or the next wave of
+        :mod:`clear_fast.waves`. Their sum must fit the budget.
     cap_param : {"max_completion_tokens", "max_tokens"}
         The cap parameter the server honours.
     max_concurrency : int, default 8
@@ -274,28 +335,182 @@ async def run_openai_batch(
     Raises
     ------
     ValueError, TypeError
-        On a bad budget, cap parameter, request or a length mismatch.
+        On a bad budget, cap parameter, request or a length mismatch; on both or
+        neither of ``curves`` and ``caps``; on caps that are not whole tokens or whose
+        sum exceeds the budget.
+    RuntimeError
+        When ``client`` ran an earlier batch in an event loop that is now closed.
     """
-    if not isinstance(curves, SurgeCurves):
+    if (curves is None) == (caps is None):
+        raise TypeError("give either `curves` (to allocate the budget here) or `caps` (decided elsewhere), not both")
+    if curves is not None and not isinstance(curves, SurgeCurves):
         raise TypeError(f"`curves` must be SurgeCurves, got {type(curves).__name__}")
-    if len(curves) != len(requests):
-        raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
     if cap_param not in OPENAI_CAP_PARAMS:
         raise ValueError(f"`cap_param` must be one of {OPENAI_CAP_PARAMS}, got {cap_param!r}")
-    ledger, budget = _ledger_and_budget(budget, ledger)
-    allocation = allocate(curves, budget)
-    caps = [int(t) for t in allocation.tokens]
+    if curves is not None:
+        if len(curves) != len(requests):
+            raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
+        ledger, budget = _ledger_and_budget(budget, ledger)
+        allocation = allocate(curves, budget)
+        granted, price = [int(t) for t in allocation.tokens], float(allocation.shadow_price)
+    else:
+        granted, price = _as_caps(caps, len(requests))
+        if budget is None and ledger is None:
+            budget = sum(granted)
+        ledger, budget = _ledger_and_budget(budget, ledger)
+        if sum(granted) > budget:
+            raise ValueError(f"`caps` sum to {sum(granted)} tokens, over the budget of {budget}")
     return await _run(
         client,
         requests,
-        caps,
-        [None] * len(caps),
+        granted,
+        [None] * len(granted),
         model=model,
         cap_param=cap_param,
         max_concurrency=max_concurrency,
         ledger=ledger,
         budget=budget,
-        shadow_price=float(allocation.shadow_price),
+        shadow_price=price,
+    )
+
+
+@dataclass(frozen=True)
+class OpenAIWavesResult:
+    """A batch run in waves: every pass, and each request's last outcome.
+
+    Attributes
+    ----------
+    passes : list of OpenAIBatchResult
+        The first pass, then each wave (a wave's ``budget`` is what was left).
+    outcomes : list of RequestOutcome
+        Per request, the outcome of the last pass that sent it (its first-pass
+        outcome, abandoned, if none did).
+    correct : ndarray of bool or None
+        Per request, whether some pass answered it right (``is_correct`` given), else None.
+    budget : int
+        Tokens the whole batch could spend.
+    """
+
+    passes: list[OpenAIBatchResult]
+    outcomes: list[RequestOutcome]
+    correct: NDArray[np.bool_] | None
+    budget: int
+
+    @property
+    def spent(self) -> int:
+        """Output tokens over all passes (overruns included)."""
+        return sum(p.spent for p in self.passes)
+
+    @property
+    def abandoned(self) -> NDArray[np.bool_]:
+        """Per request: True when no pass sent it."""
+        return np.array([o.abandoned for o in self.outcomes], dtype=bool)
+
+    @property
+    def overruns(self) -> list[tuple[int, int]]:
+        """``(pass, request index)`` of every response whose server ignored its cap."""
+        return [(k, i) for k, result in enumerate(self.passes) for i in result.overruns]
+
+
+async def run_openai_waves(
+    client: Any,
+    requests: Sequence[Any],
+    curves: SurgeCurves,
+    budget: int,
+    *,
+    model: str,
+    spread: ArrayLike = 0.0,
+    first: Any = None,
+    max_waves: int = 3,
+    decoding: str = "deterministic",
+    is_correct: Callable[[int, str | None], bool] | None = None,
+    cap_param: str = "max_completion_tokens",
+    max_concurrency: int = 8,
+) -> OpenAIWavesResult:
+    """Run a batch, then spend what it did not use on the requests it abandoned or that were cut.
+
+    Parameters
+    ----------
+    client, requests, model, cap_param, max_concurrency
+        As in :func:`run_openai_batch`.
+    curves : SurgeCurves, form "cumulative", length n
+        Predicted chance of success of each request against its cap.
+    budget : int
+        Output tokens for all passes together.
+    spread : float or array_like, shape (n,)
+        Standard deviation of each predicted ``log tau`` (0: the thresholds are taken as
+        known).
+    first : allocation or array_like of int, optional
+        Caps of the first pass; default ``allocate_uncertain(curves, spread, budget)``
+        (``allocate(curves, budget)`` when every spread is 0).
+    max_waves : int
+        Waves after the first pass (>= 0).
+    decoding : {"deterministic", "sampled"}
+        Whether the server repeats an answer (temperature 0) or samples afresh.
+    is_correct : callable, optional
+        ``is_correct(index, content) -> bool``, a grader: correct requests are never
+        rerun, even when their answer was cut after it came. Without one, a request that
+        finished under its cap is done and one cut at its cap is a candidate.
+
+    Returns
+    -------
+    OpenAIWavesResult
+
+    Notes
+    -----
+    One private ledger holds ``budget`` for all passes: each wave reserves only what
+    the earlier ones left, so the batch never spends more than its budget (an endpoint
+    that ignores caps is charged what it used, and the next wave has that much less).
+    A rerun is a new request at a larger cap (a chat API cannot continue a cut answer).
+    """
+    total = as_budget(budget)
+    if not isinstance(curves, SurgeCurves):
+        raise TypeError(f"`curves` must be SurgeCurves, got {type(curves).__name__}")
+    if len(curves) != len(requests):
+        raise ValueError(f"`curves` has {len(curves)} queries for {len(requests)} requests")
+    rounds = max_waves if isinstance(max_waves, int) and not isinstance(max_waves, bool) else -1
+    if rounds < 0:
+        raise ValueError(f"`max_waves` must be a whole number >= 0, got {max_waves!r}")
+    spreads = np.broadcast_to(np.asarray(spread, dtype=np.float64), (len(curves),))
+    if first is None:
+        first = allocate_uncertain(curves, spreads, total) if np.any(spreads > 0) else allocate(curves, total)
+    ledger = Ledger(total)
+    n = len(requests)
+    tried = np.zeros(n, dtype=np.float64)
+    cut = np.zeros(n, dtype=bool)
+    correct = np.zeros(n, dtype=bool)
+    latest: list[RequestOutcome | None] = [None] * n
+    passes: list[OpenAIBatchResult] = []
+    caps: Any = first
+    for wave in range(rounds + 1):
+        if wave > 0:
+            plan = next_wave(
+                curves, spreads, ledger.snapshot().free, tried=tried, cut=cut,
+                correct=correct if is_correct is not None else None, decoding=decoding,
+            )
+            if not plan.tokens.any():
+                break
+            caps = plan.tokens
+        result = await run_openai_batch(
+            client, requests, caps=caps, model=model, cap_param=cap_param, max_concurrency=max_concurrency,
+            ledger=ledger,
+        )
+        passes.append(result)
+        for outcome in result.outcomes:
+            if outcome.abandoned and latest[outcome.index] is not None:
+                continue
+            latest[outcome.index] = outcome
+            if outcome.abandoned or outcome.error is not None:
+                continue
+            tried[outcome.index] = outcome.cap
+            cut[outcome.index] = outcome.cut_off
+            if is_correct is not None and is_correct(outcome.index, outcome.content):
+                correct[outcome.index] = True
+    return OpenAIWavesResult(
+        passes=passes,
+        outcomes=[o if o is not None else RequestOutcome(i, 0, None) for i, o in enumerate(latest)],
+        correct=correct if is_correct is not None else None,
+        budget=total,
     )
 
 

@@ -10,14 +10,18 @@ import numpy as np
 
 from ._errors import CommandError
 from ._parser import debug_option, whole_number
-from .query_table import INPUT_FORMATS, QueryTable, read_query_table
-from .result_table import OUTPUT_FORMATS, output_format, write_rows
-from .model_profile import ModelProfile, read_model_profile
 from .level_columns import level_names
+from .model_profile import ModelProfile, read_model_profile
+from .query_table import QueryTable
+from .reasons import curve_reasons, level_reasons
+from .result_table import OUTPUT_FORMATS, output_format, write_table
+from .table_input import INPUT_FORMATS, read_query_table
 
 DESCRIPTION = """\
 Split one token budget across the queries in INPUT (CSV, JSON Lines, or Parquet
-when pyarrow is installed; - reads stdin) and write each query's cap.
+when pyarrow is installed; - reads stdin) and write each query's cap. With
+pyarrow installed, files are read and written in columns (a million rows take
+seconds).
 
 Columns (names are case-insensitive; unknown columns are ignored):
   id          optional; row numbers 1..n when absent
@@ -62,7 +66,10 @@ def add_parser(subparsers: Any) -> None:
         help="add a `request` column with the provider's request fields for each cap",
     )
     parser.add_argument("--out", default="-", metavar="PATH", help="where to write the caps (default - = stdout)")
-    parser.add_argument("--format", choices=OUTPUT_FORMATS, help="output format (default: from --out's extension; csv on stdout)")
+    parser.add_argument(
+        "--format", choices=OUTPUT_FORMATS,
+        help="output format (default: from --out's extension; csv on stdout; parquet needs pyarrow)",
+    )
     parser.add_argument("--input-format", choices=INPUT_FORMATS, help="input format (default: from INPUT's extension)")
     parser.set_defaults(run=run)
 
@@ -83,18 +90,17 @@ def run(args: argparse.Namespace) -> int:
     table = read_query_table(args.input, args.input_format)
     ids = table.ids()
     if args.levels:
-        columns, rows, summary = _allocate_levels(table, ids, args.budget)
+        columns, summary = _allocate_levels(table, args.budget)
     else:
-        columns, rows, summary = _allocate_curves(table, ids, args)
+        columns, summary = _allocate_curves(table, ids, args)
     if args.provider:
-        columns.append("request")
-        _add_requests(rows, args.provider, with_levels=args.levels)
-    write_rows(args.out, table_format, columns, rows)
+        columns["request"] = _requests(columns, args.provider, with_levels=args.levels)
+    write_table(args.out, table_format, {"id": ids, **columns})
     print(summary, file=sys.stderr)
     return 0
 
 
-def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace) -> tuple[list[str], list[dict], str]:
+def _allocate_curves(table: QueryTable, ids: Any, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     import clear_fast as cf
 
     profile = read_model_profile(args.profile) if args.profile else None
@@ -126,54 +132,46 @@ def _allocate_curves(table: QueryTable, ids: list[str], args: argparse.Namespace
         )
     curves = cf.SurgeCurves(tau, alpha, beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens, form=form)
     alloc = cf.allocate(curves, args.budget)
-    rows = [
-        {
-            "id": query_id,
-            "tokens": int(alloc.tokens[i]),
-            "funded": bool(alloc.funded[i]),
-            "breakeven_price": float(alloc.breakeven[i]),
-            "reason": _without_position(alloc.why(i), i),
-        }
-        for i, query_id in enumerate(ids)
-    ]
-    summary = _summary(alloc, int(np.count_nonzero(alloc.funded)), len(ids), int(alloc.tokens.sum()), args.budget)
-    return ["id", "tokens", "funded", "breakeven_price", "reason"], rows, summary
+    columns = {
+        "tokens": alloc.tokens,
+        "funded": alloc.funded,
+        "breakeven_price": alloc.breakeven,
+        "reason": curve_reasons(alloc),
+    }
+    summary = _summary(alloc, int(np.count_nonzero(alloc.funded)), len(table), int(alloc.tokens.sum()), args.budget)
+    return columns, summary
 
 
-def _add_requests(rows: list[dict], provider: str, *, with_levels: bool) -> None:
+def _requests(columns: dict[str, Any], provider: str, *, with_levels: bool) -> list:
     """Each row's provider request fields (None for abandoned queries: no request at all)."""
     from clear_fast.calls import grants_to_requests
 
-    tokens = np.array([row["tokens"] for row in rows], dtype=np.int64)
-    efforts = [row["level"] or None for row in rows] if with_levels and provider == "openai" else None
-    for row, request in zip(rows, grants_to_requests(provider, tokens, efforts=efforts)):
-        row["request"] = request
+    levels = columns.get("level")
+    efforts = None
+    if with_levels and provider == "openai" and levels is not None:
+        efforts = [level or None for level in (levels if isinstance(levels, list) else levels.to_pylist())]
+    return grants_to_requests(provider, np.asarray(columns["tokens"], dtype=np.int64), efforts=efforts)
 
 
-def _without_position(reason: str, index: int) -> str:
-    """``why`` names the query by its position; the output row already carries its id."""
-    prefix = f"query {index}: "
-    return reason[len(prefix):] if reason.startswith(prefix) else reason
-
-
-def _thresholds(table: QueryTable, ids: list[str], profile: ModelProfile | None) -> np.ndarray:
+def _thresholds(table: QueryTable, ids: Any, profile: ModelProfile | None) -> np.ndarray:
     """The ``tau`` column; an empty cell takes the profile's fitted threshold of that id."""
     fitted = profile.tau_by_id if profile else {}
-    for i, row in enumerate(table.rows):
-        if row.get("tau") is None and ids[i] not in fitted:
-            where = "the profile's fitted queries" if profile else "a profile (--profile)"
-            raise CommandError(
-                f"{table.source}, {table.locate(i)}: no `tau` for query {ids[i]!r}, and it is not among {where}; "
-                "give it a threshold in a `tau` column"
-            )
+    empty = np.flatnonzero(table.missing("tau"))
     tau = table.numbers("tau", default=0.0, minimum=0.0)  # empty cells are filled just below
-    for i, row in enumerate(table.rows):
-        if row.get("tau") is None:
-            tau[i] = fitted[ids[i]]
+    if empty.size:
+        names = ids.take(empty).to_pylist() if hasattr(ids, "take") else [ids[i] for i in empty.tolist()]
+        for i, query_id in zip(empty.tolist(), names):
+            if query_id not in fitted:
+                where = "the profile's fitted queries" if profile else "a profile (--profile)"
+                raise CommandError(
+                    f"{table.source}, {table.locate(i)}: no `tau` for query {query_id!r}, and it is not among {where}; "
+                    "give it a threshold in a `tau` column"
+                )
+            tau[i] = fitted[query_id]
     return tau
 
 
-def _allocate_levels(table: QueryTable, ids: list[str], budget: int) -> tuple[list[str], list[dict], str]:
+def _allocate_levels(table: QueryTable, budget: int) -> tuple[dict[str, Any], str]:
     import clear_fast as cf
 
     names = level_names(table)
@@ -182,40 +180,19 @@ def _allocate_levels(table: QueryTable, ids: list[str], budget: int) -> tuple[li
         [table.numbers(f"utility_{name}", minimum=0.0, fix="give every query a utility per level") for name in names]
     )
     result = cf.allocate_levels(costs, utilities, budget)
-    rows = []
-    for i, query_id in enumerate(ids):
-        level = int(result.level[i])
-        funded = level >= 0
-        rows.append(
-            {
-                "id": query_id,
-                "level": names[level] if funded else "",
-                "tokens": int(result.tokens[i]),
-                "utility": float(utilities[i, level]) if funded else 0.0,
-                "funded": funded,
-                "reason": _level_reason(names, costs[i], utilities[i], level, result.shadow_price),
-            }
-        )
-    funded_count = int(np.count_nonzero(result.level >= 0))
-    summary = _summary(result, funded_count, len(ids), int(result.tokens.sum()), budget)
-    return ["id", "level", "tokens", "utility", "funded", "reason"], rows, summary
-
-
-def _level_reason(names: list[str], costs: np.ndarray, utilities: np.ndarray, level: int, price: float) -> str:
-    """Why a query got its level: its best utility per token against the shadow price."""
-    per_token = np.divide(utilities, costs, out=np.full(len(costs), np.inf), where=costs > 0)
-    best = int(np.argmax(per_token))
-    if level < 0 and per_token[best] < price:
-        return (
-            f"abandoned: its best utility per token ({names[best]}: {per_token[best]:.4g}) is below "
-            f"the shadow price {price:.4g} per token"
-        )
-    if level < 0:
-        return (
-            f"abandoned: its utility per token ({names[best]}: {per_token[best]:.4g}) reaches the shadow "
-            f"price {price:.4g}, but the best choice of levels within the budget leaves it out"
-        )
-    return f"funded at level {names[level]} ({costs[level]:g} tokens, utility {utilities[level]:.4g}) at shadow price {price:.4g}"
+    level = np.asarray(result.level, dtype=np.int64)
+    funded = level >= 0
+    rows = np.arange(len(level))
+    chosen = np.maximum(level, 0)
+    columns = {
+        "level": [names[k] if k >= 0 else "" for k in level.tolist()],
+        "tokens": np.asarray(result.tokens, dtype=np.int64),
+        "utility": np.where(funded, utilities[rows, chosen], 0.0),
+        "funded": funded,
+        "reason": level_reasons(names, costs, utilities, level, result.shadow_price),
+    }
+    summary = _summary(result, int(np.count_nonzero(funded)), len(table), int(result.tokens.sum()), budget)
+    return columns, summary
 
 
 def _summary(result: Any, funded: int, n: int, spent: int, budget: int) -> str:

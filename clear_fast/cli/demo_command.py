@@ -18,7 +18,9 @@ DEFAULT_OUT = "clear-fast-report"
 DESCRIPTION = """\
 Run the paper's experiment on the built-in traffic streams: CLEAR against
 Uniform, Proportional, SelfEstimate and Oracle, at budgets from 100 to 1500
-tokens per query, with a simulated reasoning model. When the LangChain
+tokens per query, with a simulated reasoning model; beside them RiskAwareCLEAR
+(knows the predictor's error) and RiskAware+waves (then spends what its pass
+left on the queries it abandoned or cut short). When the LangChain
 integration (langchain-clear-fast) is installed, CLEAR's caps also run through
 a LangChain chain (prompt | chat model | parser), checked answer by answer
 against the simulation (--chain-queries 100 sends a sample: faster); without
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from clear_fast.experiments.report import largest_gains, stream_tables, write_report
 
     # Without a terminal rich would wrap at 80 columns; a log file has room for the whole table.
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = Console(width=None if sys.stdout.isatty() else 160)
     started = time.perf_counter()
     result = run_experiment(
         streams, budgets, size=args.size, seed=args.seed, chain_queries=chain_queries,

@@ -1,36 +1,26 @@
-"""Reading a table of queries from CSV, JSON Lines or Parquet, with messages that point at the line.
+"""A table of queries read from a file: its columns, and the checked conversions the commands need.
 
-The command line accepts whatever a spreadsheet, a log pipeline or a dataframe
-exports. Everything is read into plain rows first; columns are then pulled out
-as numbers one at a time, so an error can name the column, the line and the
-value that is wrong.
+Columns are converted whole (NumPy or pyarrow, not a Python loop per row); when
+a value is wrong, the message still names the column, the line (or row) and the
+value, and says how to fix it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._errors import CommandError
-
-INPUT_FORMATS = ("csv", "jsonl", "parquet")
-_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-STDIN = "-"
+from .table_columns import Column
 
 
 @dataclass(frozen=True)
 class QueryTable:
-    """Rows read from one input, with column names normalised to lower case.
+    """The columns of one input, with names normalised to lower case.
 
     Attributes
     ----------
@@ -38,23 +28,36 @@ class QueryTable:
         How to name the input in messages (its path, or ``stdin``).
     columns : list of str
         Column names in the order first seen.
-    rows : list of dict
-        One mapping per query from column name to its raw value (``None`` when empty).
+    cells : dict of str to Column
+        Each column's cells (``None``/null when empty).
+    size : int
+        Number of rows.
     locate : callable
         ``locate(i)`` says where row ``i`` came from, e.g. ``"line 5"``.
     """
 
     source: str
     columns: list[str]
-    rows: list[dict[str, Any]]
+    cells: dict[str, Column]
+    size: int
     locate: Callable[[int], str]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.size
+
+    def missing(self, column: str) -> NDArray[np.bool_]:
+        """True where ``column`` has no value (everywhere when there is no such column)."""
+        if column not in self.cells:
+            return np.ones(self.size, dtype=np.bool_)
+        return self.cells[column].missing()
 
     def has(self, column: str) -> bool:
         """True when the column exists and at least one row has a value in it."""
-        return column in self.columns and any(row.get(column) is not None for row in self.rows)
+        return column in self.cells and not self.cells[column].missing().all()
+
+    def raw(self, column: str, index: int) -> Any:
+        """The cell as given (``None`` when empty)."""
+        return self.cells[column].raw(index) if column in self.cells else None
 
     def numbers(
         self,
@@ -73,189 +76,107 @@ class QueryTable:
         CommandError
             When a cell is empty and there is no default, is not a number, or is
             out of range; the message names the column, the line and the value,
-            followed by ``fix`` (how to repair it).
+            followed by ``fix`` (how to repair it). The first such row is named.
         """
-        out = np.empty(len(self.rows), dtype=np.float64)
-        for i, row in enumerate(self.rows):
-            raw = row.get(column)
-            if raw is None:
-                if default is None:
-                    raise CommandError(f"{self.source}, {self.locate(i)}: no value in column `{column}`; {fix}")
-                out[i] = default
-                continue
-            value = _as_number(raw)
-            problem = None
-            if value is None or math.isnan(value):
-                problem = "is not a number"
-            elif math.isinf(value) and not allow_inf:
-                problem = "must be finite"
-            elif strictly_positive and not value > 0:
-                problem = "must be > 0"
-            elif minimum is not None and value < minimum:
-                problem = f"must be >= {minimum:g}"
-            if problem:
-                raise CommandError(
-                    f"{self.source}, {self.locate(i)}: column `{column}` {problem}, got {raw!r}; "
-                    f"fix that value"
-                )
-            out[i] = value
-        return out
-
-    def ids(self) -> list[str]:
-        """The ``id`` column as strings, or row numbers ``1..n`` when there is none; refuses duplicates."""
-        if "id" not in self.columns:
-            return [str(i + 1) for i in range(len(self.rows))]
-        seen: dict[str, int] = {}
-        out = []
-        for i, row in enumerate(self.rows):
-            raw = row.get("id")
-            if raw is None:
-                raise CommandError(f"{self.source}, {self.locate(i)}: empty `id`; give every query an id, or drop the column")
-            key = str(raw)
-            if key in seen:
-                raise CommandError(
-                    f"{self.source}: id {key!r} appears twice ({self.locate(seen[key])} and {self.locate(i)}); "
-                    "ids must be unique so results can be matched to queries"
-                )
-            seen[key] = i
-            out.append(key)
-        return out
-
-
-def read_query_table(path: str, input_format: str | None = None) -> QueryTable:
-    """Read ``path`` (``-`` for stdin) as CSV, JSON Lines or Parquet.
-
-    The format comes from ``input_format``, else from the file extension, else
-    (stdin) from the first character: ``{`` means JSON Lines.
-
-    Raises
-    ------
-    CommandError
-        Missing file, unknown format, unreadable content, or no rows.
-    """
-    if path == STDIN:
-        source = "stdin"
-        data = sys.stdin.buffer.read()
-    else:
-        file = Path(path)
-        source = str(file)
-        if not file.exists():
-            raise CommandError(f"input file {path} does not exist; check the path (or pass - to read from stdin)")
-        if file.is_dir():
-            raise CommandError(f"input {path} is a folder; pass the file with the queries")
-        data = file.read_bytes()
-    table_format = input_format or _guess_format(path, data)
-    if table_format == "parquet":
-        table = _read_parquet(source, data)
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
+        missing = self.missing(column)
+        if column in self.cells:
+            values, not_numbers = self.cells[column].numbers()
+        else:
+            values, not_numbers = np.full(self.size, np.nan), np.zeros(self.size, dtype=np.bool_)
+        if missing.any():
+            if default is None:
+                i = int(np.argmax(missing))
+                raise CommandError(f"{self.source}, {self.locate(i)}: no value in column `{column}`; {fix}")
+            values[missing] = default
+        given = ~missing
+        with np.errstate(invalid="ignore"):
+            problems = [
+                (not_numbers | (given & np.isnan(values)), "is not a number"),
+                (given & np.isinf(values) if not allow_inf else None, "must be finite"),
+                (given & ~(values > 0) if strictly_positive else None, "must be > 0"),
+                (given & (values < minimum) if minimum is not None else None, f"must be >= {minimum or 0:g}"),
+            ]
+        flagged = [(mask, what) for mask, what in problems if mask is not None and mask.any()]
+        if flagged:
+            i = min(int(np.argmax(mask)) for mask, _ in flagged)
+            what = next(what for mask, what in flagged if mask[i])  # the first problem of that row, in order
             raise CommandError(
-                f"{source} is not UTF-8 text ({error.reason} at byte {error.start}); "
-                "save it as UTF-8 CSV or JSON Lines (or pass --input-format parquet)"
-            ) from None
-        table = _read_csv(source, text) if table_format == "csv" else _read_jsonl(source, text)
-    if not table.rows:
-        raise CommandError(f"{source} has no queries; add one query per row (see `clear-fast allocate --help`)")
-    return table
-
-
-def _guess_format(path: str, data: bytes) -> str:
-    if path == STDIN:
-        return "jsonl" if data.lstrip()[:1] == b"{" else "csv"
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise CommandError(
-            f"cannot tell the format of {path} from its extension {suffix or '(none)'!s}; "
-            "pass --input-format csv, jsonl or parquet"
-        )
-    return _SUFFIXES[suffix]
-
-
-def _read_csv(source: str, text: str) -> QueryTable:
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or not any(cell.strip() for cell in header):
-        raise CommandError(f"{source} is empty; it needs a header line (e.g. `id,tau`) and one query per row")
-    columns = [cell.strip().lower() for cell in header]
-    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
-        if len(columns) == 1 and separator in columns[0]:
-            raise CommandError(f"{source} looks separated by {name}, not commas; save it as comma-separated CSV")
-    _refuse_duplicate_columns(source, columns)
-    rows, lines = [], []
-    for line_number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines carry no query
-        if len(cells) > len(columns):
-            raise CommandError(
-                f"{source}, line {line_number}: {len(cells)} values for {len(columns)} columns; "
-                "quote values that contain commas, or add the missing header"
+                f"{self.source}, {self.locate(i)}: column `{column}` {what}, got {self.raw(column, i)!r}; fix that value"
             )
-        rows.append({name: (cell.strip() or None) for name, cell in zip(columns, cells)})
-        lines.append(line_number)
-    return QueryTable(source, columns, rows, lambda i: f"line {lines[i]}")
+        return values
+
+    def flags(self, column: str) -> NDArray[np.bool_]:
+        """The column as true/false (``true``/``false``, ``yes``/``no``, ``1``/``0``, ...).
+
+        Raises
+        ------
+        CommandError
+            Naming the first row whose cell is neither.
+        """
+        values, bad = self.cells[column].flags()
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise CommandError(
+                f"{self.source}, {self.locate(i)}: column `{column}` must be true or false, got {self.raw(column, i)!r}"
+            )
+        return values
+
+    def texts(self, column: str, *, what: str) -> Any:
+        """The column as strings, refusing empty cells (``what`` says what each row needs)."""
+        missing = self.missing(column)
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise CommandError(f"{self.source}, {self.locate(i)}: empty `{column}`; {what}")
+        return self.cells[column].texts()
+
+    def ids(self) -> Any:
+        """The ``id`` column as strings, or row numbers ``1..n`` when there is none; refuses duplicates.
+
+        Returns a list of str, or a pyarrow string array when the table was read with pyarrow.
+        """
+        if "id" not in self.cells:
+            return [str(i + 1) for i in range(self.size)]
+        ids = self.texts("id", what="give every query an id, or drop the column")
+        if _has_repeats(ids):
+            first, second = _first_repeat(ids)
+            raise CommandError(
+                f"{self.source}: id {_as_list(ids)[second]!r} appears twice ({self.locate(first)} and "
+                f"{self.locate(second)}); ids must be unique so results can be matched to queries"
+            )
+        return ids
 
 
-def _read_jsonl(source: str, text: str) -> QueryTable:
-    columns: list[str] = []
-    rows, lines = [], []
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CommandError(f"{source}, line {line_number}: not valid JSON ({error.msg}); write one JSON object per line") from None
-        if not isinstance(record, dict):
-            raise CommandError(f"{source}, line {line_number}: expected a JSON object like {{\"tau\": 300}}, got {line.strip()[:40]}")
-        row = {str(key).strip().lower(): value for key, value in record.items()}
-        for name in row:
-            if name not in columns:
-                columns.append(name)
-        rows.append(row)
-        lines.append(line_number)
-    return QueryTable(source, columns, rows, lambda i: f"line {lines[i]}")
+def _as_list(texts: Any) -> list:
+    return texts if isinstance(texts, list) else texts.to_pylist()
 
 
-def _read_parquet(source: str, data: bytes) -> QueryTable:
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        raise CommandError(
-            f"reading Parquet ({source}) needs pyarrow: `pip install pyarrow`, or export the table as CSV or JSON Lines"
-        ) from None
-    try:
-        records = parquet.read_table(io.BytesIO(data)).to_pylist()
-    except Exception as error:  # pyarrow raises its own error types for corrupt files
-        raise CommandError(f"{source} is not a readable Parquet file ({error}); check the file or pass --input-format") from None
-    columns: list[str] = []
-    rows = []
-    for record in records:
-        row = {str(key).strip().lower(): value for key, value in record.items()}
-        for name in row:
-            if name not in columns:
-                columns.append(name)
-        rows.append(row)
-    _refuse_duplicate_columns(source, [str(key).strip().lower() for key in (records[0] if records else {})])
-    return QueryTable(source, columns, rows, lambda i: f"row {i + 1}")
+def _has_repeats(texts: Any) -> bool:
+    """True when some text appears twice."""
+    if isinstance(texts, list):
+        return len(set(texts)) < len(texts)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1, offset=4 * texts.offset)
+    lengths = np.diff(offsets)
+    if len(texts) < 2 or lengths.max() > 60:
+        return int(pc.count_distinct(texts).as_py()) < len(texts)
+    # Short texts: sort them as fixed-width byte strings (NumPy sorts those far faster than pyarrow
+    # hashes them). Each key ends with its length, so texts that differ only by trailing NULs differ.
+    width = int(lengths.max())
+    keys = np.zeros((len(texts), width + 1), dtype=np.uint8)
+    keys[np.arange(width + 1)[None, :] < lengths[:, None]] = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    keys[:, width] = lengths + 1
+    ordered = np.sort(keys.view(f"S{width + 1}").ravel())
+    return bool(np.any(ordered[1:] == ordered[:-1]))
 
 
-def _refuse_duplicate_columns(source: str, columns: list[str]) -> None:
-    seen = set()
-    for name in columns:
-        if name in seen:
-            raise CommandError(f"{source}: column `{name}` appears twice in the header; rename or remove one")
-        seen.add(name)
-
-
-def _as_number(raw: Any) -> float | None:
-    """A cell as a float, or None when it is not a number (booleans are not numbers here)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    try:
-        return float(str(raw).strip())
-    except ValueError:
-        return None
+def _first_repeat(texts: Any) -> tuple[int, int]:
+    """Rows of the first id seen twice: where it first appeared, and where it came again."""
+    seen: dict[str, int] = {}
+    for i, text in enumerate(_as_list(texts)):
+        if text in seen:
+            return seen[text], i
+        seen[text] = i
+    raise AssertionError("no repeated id")

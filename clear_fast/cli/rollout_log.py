@@ -12,8 +12,6 @@ from .query_table import QueryTable
 ID_COLUMNS = ("query_id", "query", "id")
 CAP_COLUMNS = ("cap", "max_tokens")
 TOKEN_COLUMNS = ("tokens_used", "tokens", "output_tokens")
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
 
 
 def _first_present(table: QueryTable, names: tuple[str, ...], what: str) -> str:
@@ -26,22 +24,11 @@ def _first_present(table: QueryTable, names: tuple[str, ...], what: str) -> str:
     )
 
 
-def _flags(table: QueryTable, column: str) -> np.ndarray:
-    out = np.empty(len(table), dtype=np.bool_)
-    for i, row in enumerate(table.rows):
-        out[i] = _flag(table, i, column, row.get(column))
-    return out
-
-
-def _flag(table: QueryTable, i: int, column: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = "" if raw is None else str(raw).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise CommandError(f"{table.source}, {table.locate(i)}: column `{column}` must be true or false, got {raw!r}")
+def _cut_by_finish_reason(table: QueryTable) -> np.ndarray:
+    """``finish_reason`` ``length`` (any case, spaces around) means the run stopped at its cap."""
+    texts = table.cells["finish_reason"].texts()
+    words = texts if isinstance(texts, list) else texts.to_pylist()
+    return np.array([(word or "").strip().lower() == "length" for word in words], dtype=np.bool_)
 
 
 def read_rollouts(table: QueryTable) -> Any:
@@ -50,7 +37,8 @@ def read_rollouts(table: QueryTable) -> Any:
     Columns: a query id (``query_id``, ``query`` or ``id``), the cap (``cap`` or
     ``max_tokens``; empty = uncapped), tokens used (``tokens_used``, ``tokens`` or
     ``output_tokens``), ``cut`` (true/false) or ``finish_reason`` (``length`` =
-    cut), and ``correct`` (true/false).
+    cut), and ``correct`` (true/false). A run both cut and correct (the answer came
+    before the cap and the model went on) counts as an answer that fitted.
 
     Raises
     ------
@@ -64,22 +52,18 @@ def read_rollouts(table: QueryTable) -> Any:
     token_column = _first_present(table, TOKEN_COLUMNS, "tokens used")
     if "correct" not in table.columns:
         raise CommandError(f"{table.source} has no `correct` column; add one saying whether each run was right (true/false)")
-    ids = []
-    for i, row in enumerate(table.rows):
-        if row.get(id_column) is None:
-            raise CommandError(f"{table.source}, {table.locate(i)}: empty `{id_column}`; every run needs its query's id")
-        ids.append(str(row[id_column]))
+    ids = table.texts(id_column, what="every run needs its query's id")
     caps = table.numbers(cap_column, default=np.inf, strictly_positive=True, allow_inf=True)
     tokens = table.numbers(token_column, minimum=0.0, fix="every run needs its token count")
     if "cut" in table.columns:
-        cut = _flags(table, "cut")
+        cut = table.flags("cut")
     elif "finish_reason" in table.columns:
-        cut = np.array([str(row.get("finish_reason") or "").strip().lower() == "length" for row in table.rows])
+        cut = _cut_by_finish_reason(table)
     else:
         raise CommandError(
             f"{table.source} needs a `cut` (true/false) or `finish_reason` column: whether each run stopped at its cap"
         )
-    correct = _flags(table, "correct")
+    correct = table.flags("correct")
     over = np.flatnonzero(tokens > caps)
     if over.size:
         i = int(over[0])
@@ -87,9 +71,4 @@ def read_rollouts(table: QueryTable) -> Any:
             f"{table.source}, {table.locate(i)}: used {tokens[i]:g} tokens over its cap {caps[i]:g}; "
             "an endpoint that overruns its cap cannot be fitted, drop such runs"
         )
-    both = np.flatnonzero(cut & correct)
-    if both.size:
-        raise CommandError(
-            f"{table.source}, {table.locate(int(both[0]))}: a run cut at its cap cannot be correct; fix `correct` or `cut`"
-        )
-    return Rollouts.from_arrays(ids, caps, tokens, cut, correct)
+    return Rollouts.from_arrays(ids if isinstance(ids, list) else ids.to_pylist(), caps, tokens, cut, correct)

@@ -8,6 +8,9 @@ Every predictor follows :class:`ThresholdPredictor`: ``predict(texts) -> (tau, s
   ridge regression, and nearest neighbours when an embedding model is given).
 * :class:`SelfEstimatePredictor` — asks a chat model how many tokens a query needs.
 
+:class:`SolvabilityPredictor` predicts the other half of a query's curve: the chance
+that the model solves it at all (its ceiling), learnt from outcomes.
+
 :func:`heldout_error` measures any of them.
 """
 
@@ -16,12 +19,14 @@ from .history import HistoryPredictor
 from .parsing import parse_token_estimate
 from .protocol import Observation, ThresholdPredictor, heldout_error
 from .self_estimate import SelfEstimatePredictor
+from .solvability import SolvabilityPredictor
 
 __all__ = [
     "ConstantPrior",
     "HistoryPredictor",
     "Observation",
     "SelfEstimatePredictor",
+    "SolvabilityPredictor",
     "ThresholdPredictor",
     "heldout_error",
     "parse_token_estimate",

@@ -1,6 +1,7 @@
 """Evaluation: run allocation policies over streams with known truth and measure what they buy.
 
-* :mod:`.policies` - CLEAR, Uniform, Proportional, SelfEstimate, Oracle, and a risk-aware CLEAR.
+* :mod:`.policies` - CLEAR, Uniform, Proportional, SelfEstimate, Oracle, a risk-aware CLEAR, and
+  waves after it.
 * :mod:`.evaluate` - :func:`evaluate`, the paper's experiment on one stream.
 * :mod:`.results` - :class:`EvaluationResult`, a tidy table of rows.
 """
@@ -15,6 +16,7 @@ from .policies import (
     RiskAwareClearPolicy,
     SelfEstimatePolicy,
     UniformPolicy,
+    WavesPolicy,
     apportion,
     paper_policies,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "RiskAwareClearPolicy",
     "SelfEstimatePolicy",
     "UniformPolicy",
+    "WavesPolicy",
     "apportion",
     "evaluate",
     "paper_policies",

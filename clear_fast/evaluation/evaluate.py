@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -66,6 +67,35 @@ def _checked_caps(caps: Any, n: int, budget: int, policy: str) -> NDArray[np.int
     return values.astype(np.int64)
 
 
+@dataclass(frozen=True)
+class _Measured:
+    """What one policy's run gave: outcomes, tokens granted (at most committed at once) and used."""
+
+    correct: NDArray[np.bool_]
+    granted: int
+    used: int
+    largest_caps: NDArray[np.int64]
+    never_run: NDArray[np.bool_]
+    price: float | None
+
+
+def _run_passes(policy: Any, stream: Stream, predicted: SurgeCurves, budget: int, reasoner: SimulatedReasoner) -> _Measured:
+    """A policy of several passes (first pass, then waves), each checked against what is left of the budget."""
+    n = len(stream)
+
+    def answer(caps: NDArray[np.int64]) -> tuple[Any, Any, Any]:
+        _checked_caps(caps, n, budget, policy.name)
+        return reasoner.answer_many(caps)
+
+    first, result = policy.run_passes(stream, predicted, budget, answer)
+    if result.spent > budget or result.committed > budget:
+        # An explicit check, not `assert`: it must hold even under `python -O`.
+        raise AssertionError(
+            f"policy {policy.name!r} used {result.spent} and committed {result.committed} tokens, over the budget of {budget}"
+        )
+    return _Measured(result.correct, result.committed, result.spent, result.tried, result.tried == 0, first.shadow_price)
+
+
 def evaluate(
     stream: Stream,
     policies: Iterable[Policy] | None = None,
@@ -83,6 +113,8 @@ def evaluate(
     policies : iterable of Policy, optional
         Objects with ``name`` and ``decide(stream, predicted, budget) -> Decision``.
         Default: the paper's five (CLEAR, Uniform, Proportional, SelfEstimate, Oracle).
+        A policy with ``run_passes(stream, predicted, budget, answer)`` (such as
+        :class:`WavesPolicy`) runs several passes against the simulated model instead.
     budgets_per_query : sequence of int
         Total budget / number of queries; whole numbers >= 0. Default: 100 to 1500.
     reasoner_seed : int, default 0
@@ -95,8 +127,11 @@ def evaluate(
     -------
     EvaluationResult
         One row per (budget, policy), with realised accuracy (the simulated model
-        run at the caps), expected accuracy (true curves at the caps), tokens
-        granted and used, abandonment rate and shadow price.
+        run at the caps), expected accuracy (true curves at the caps; for several
+        passes, at each query's largest cap, since the simulated model repeats an
+        answer), tokens granted (for several passes: the most spent or reserved at
+        once) and used (over all passes), abandonment rate (never run) and shadow
+        price (of the first pass).
 
     Raises
     ------
@@ -130,22 +165,25 @@ def evaluate(
     for per_query in budgets:
         budget = per_query * n
         for policy in chosen:
-            decision = policy.decide(stream, predicted, budget)
-            caps = _checked_caps(decision.caps, n, budget, policy.name)
-            correct, used, _cut = reasoner.answer_many(caps)
-            price = decision.shadow_price
+            if callable(getattr(policy, "run_passes", None)):
+                row = _run_passes(policy, stream, predicted, budget, reasoner)
+            else:
+                decision = policy.decide(stream, predicted, budget)
+                caps = _checked_caps(decision.caps, n, budget, policy.name)
+                correct, used, _cut = reasoner.answer_many(caps)
+                row = _Measured(correct, int(caps.sum()), int(used.sum()), caps, caps == 0, decision.shadow_price)
             rows.append(
                 EvaluationRow(
                     stream=stream.name,
                     policy=policy.name,
                     budget_per_query=per_query,
                     budget=budget,
-                    accuracy=float(correct.mean()) if n else math.nan,
-                    expected_accuracy=float(utility(stream.curves, caps).mean()) if n else math.nan,
-                    tokens_granted=int(caps.sum()),
-                    tokens_used=int(used.sum()),
-                    abandonment_rate=float(np.mean(caps == 0)) if n else math.nan,
-                    shadow_price=math.nan if price is None else float(price),
+                    accuracy=float(row.correct.mean()) if n else math.nan,
+                    expected_accuracy=float(utility(stream.curves, row.largest_caps).mean()) if n else math.nan,
+                    tokens_granted=row.granted,
+                    tokens_used=row.used,
+                    abandonment_rate=float(np.mean(row.never_run)) if n else math.nan,
+                    shadow_price=math.nan if row.price is None else float(row.price),
                     predictor=repr(predictor),
                 )
             )

@@ -12,14 +12,19 @@ tokens and never more than the budget in total.
 * :class:`OraclePolicy` - ``clear_fast.allocate`` on the true curves.
 
 Beyond the paper, :class:`RiskAwareClearPolicy` allocates against the expected
-utility over each threshold's predictive spread (``clear_fast.uncertainty``).
+utility over each threshold's predictive spread (``clear_fast.uncertainty``), and
+:class:`WavesPolicy` runs it as a first pass and then spends what that pass left
+on the queries it abandoned or cut short (``clear_fast.waves``): a policy of
+several passes, which :func:`clear_fast.evaluation.evaluate` runs through
+its ``run_passes`` method.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +33,7 @@ from .._checks import as_integer_at_least, as_nonnegative_number
 from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..uncertainty import allocate_uncertain
+from ..waves import DECODINGS, WavesResult, run_waves
 from ..workloads.streams import Stream
 
 
@@ -114,6 +120,59 @@ class RiskAwareClearPolicy:
         """Caps from ``allocate_uncertain(predicted, spread, budget)``."""
         result = allocate_uncertain(predicted, self.spread, budget)
         return Decision(result.tokens, float(result.shadow_price))
+
+
+class WavesPolicy:
+    """RiskAwareCLEAR, then waves: the leftover re-allocated to queries abandoned or cut at their cap.
+
+    The first pass is :class:`RiskAwareClearPolicy`'s. After each pass the tokens it did
+    not use go to the queries it abandoned and to those cut at their cap, valued with
+    the cut as evidence (their threshold is above the cap, or the model does not know
+    them): :func:`clear_fast.waves.next_wave`. Over all passes the batch never uses more
+    than the budget.
+
+    Parameters
+    ----------
+    spread : float
+        Standard deviation of ``log tau`` the policy assumes for every query (>= 0).
+    max_waves : int
+        Waves after the first pass (>= 0).
+    decoding : {"deterministic", "sampled"}
+        Whether a rerun repeats the earlier answer (the simulated model does: its draws
+        are fixed per query) or draws afresh.
+    """
+
+    name = "RiskAware+waves"
+
+    def __init__(self, spread: float, *, max_waves: int = 3, decoding: str = "deterministic") -> None:
+        self.first = RiskAwareClearPolicy(spread)
+        self.max_waves: int = as_integer_at_least("max_waves", max_waves, 0)
+        if decoding not in DECODINGS:
+            raise ValueError(f"`decoding` must be one of {DECODINGS}, got {decoding!r}")
+        self.decoding = decoding
+
+    @property
+    def spread(self) -> float:
+        """The spread the first pass and the waves assume."""
+        return self.first.spread
+
+    def decide(self, stream: Stream, predicted: SurgeCurves, budget: int) -> Decision:
+        """The first pass only (what a single-pass runner would send)."""
+        return self.first.decide(stream, predicted, budget)
+
+    def run_passes(
+        self,
+        stream: Stream,
+        predicted: SurgeCurves,
+        budget: int,
+        answer: Callable[[NDArray[np.int64]], tuple[Any, Any, Any]],
+    ) -> tuple[Decision, WavesResult]:
+        """Run the first pass and the waves; ``answer(caps) -> (correct, tokens_used, cut)``."""
+        first = self.decide(stream, predicted, budget)
+        result = run_waves(
+            answer, predicted, self.spread, budget, first.caps, max_waves=self.max_waves, decoding=self.decoding
+        )
+        return first, result
 
 
 class OraclePolicy:

@@ -1,5 +1,9 @@
 """The demo's experiment: every policy on every stream at every budget, CLEAR also through a chain.
 
+Beside the paper's five policies it runs two that go past the paper:
+RiskAwareCLEAR (the allocation knows the predictor's error) and RiskAware+waves
+(after its pass, what was not used goes to the queries it abandoned or cut short).
+
 The numbers come from :func:`clear_fast.evaluation.evaluate`, one budget at a
 time so the progress bar moves. CLEAR's caps are recorded as they are decided
 and, when the LangChain integration (``langchain-clear-fast``) is installed,
@@ -21,7 +25,7 @@ import numpy as np
 
 from .report import ResultRow
 
-POLICIES = ("CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle")
+POLICIES = ("CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle", "RiskAwareCLEAR", "RiskAware+waves")
 CHAINED_POLICY = "CLEAR"
 
 
@@ -70,6 +74,16 @@ def load_chain_check() -> tuple[ModuleType | None, str]:
     return demo_chain, ""
 
 
+def demo_policies() -> list[Any]:
+    """The paper's five policies, then RiskAwareCLEAR and RiskAware+waves (the predictor's error as spread)."""
+    from clear_fast.evaluation import DEFAULT_PREDICTOR_SIGMA, RiskAwareClearPolicy, WavesPolicy, paper_policies
+
+    policies = [*paper_policies(), RiskAwareClearPolicy(DEFAULT_PREDICTOR_SIGMA), WavesPolicy(DEFAULT_PREDICTOR_SIGMA)]
+    if tuple(p.name for p in policies) != POLICIES:
+        raise RuntimeError(f"the demo's policies are {[p.name for p in policies]}, expected {list(POLICIES)}")
+    return policies
+
+
 def paper_reference(streams: Sequence[str]) -> dict[str, dict[str, list[float]]]:
     """The paper's CLEAR and Uniform accuracy (%) by budget per query, for the streams run."""
     from clear_fast.workloads import paper_data
@@ -95,7 +109,7 @@ def run_experiment(
     chain_queries: int | None = None,
     show_progress: bool = True,
 ) -> ExperimentResult:
-    """Run the paper's five policies on ``streams`` at ``budgets`` tokens per query.
+    """Run the paper's five policies, RiskAwareCLEAR and RiskAware+waves on ``streams`` at ``budgets`` tokens per query.
 
     Parameters
     ----------
@@ -117,7 +131,7 @@ def run_experiment(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.console import Console
 
-    from clear_fast.evaluation import evaluate, paper_policies
+    from clear_fast.evaluation import evaluate
     from clear_fast.workloads import SimulatedReasoner, make_stream
 
     chain_check, unavailable = load_chain_check()
@@ -132,7 +146,7 @@ def run_experiment(
         task = progress.add_task("starting", total=len(streams) * len(budgets))
         for name in streams:
             stream = make_stream(name, size, seed=seed)
-            policies = [_RecordingPolicy(p) if p.name == CHAINED_POLICY else p for p in paper_policies()]
+            policies = [_RecordingPolicy(p) if p.name == CHAINED_POLICY else p for p in demo_policies()]
             recorder = next(p for p in policies if isinstance(p, _RecordingPolicy))
             reasoner = SimulatedReasoner(stream.curves, seed=seed)
             chain = chain_check.build_chain(reasoner, stream.texts) if chain_check else None

@@ -7,6 +7,7 @@
   distribution of thresholds (:class:`ThresholdDistribution`).
 """
 
+from .diagnostics import FitWarning
 from .goodness import CalibrationRow
 from .recall import ThresholdDistribution, fit_recall
 from .result import FitResult, load_profile
@@ -16,6 +17,7 @@ from .rollouts import Rollouts
 __all__ = [
     "CalibrationRow",
     "FitResult",
+    "FitWarning",
     "Rollouts",
     "ThresholdDistribution",
     "fit_recall",

@@ -13,7 +13,13 @@ The chance ``p`` that the model knows an answer is either shared by all queries
 (the paper's model-intrinsic ``alpha``), packed as
 ``theta = (log beta, logit p, mu, log sigma)``, or per query with a population
 ``p ~ Beta(m kappa, (1 - m) kappa)`` integrated out on a second grid, packed as
-``theta = (log beta, logit m, mu, log sigma, log kappa)``.
+``theta = (log beta, logit m, mu, log sigma, log kappa)``. Under deterministic
+decoding a query is either known or not (``p_i`` is 0 or 1, the Beta's limit
+``kappa -> 0``): the same four entries as the shared model, with ``binary=True``.
+
+Three kinds of run enter: a correct answer of known length (its density), a
+correct answer cut at the cap (a rambling model went on after it: the answer fitted,
+probability ``p F(c - tau)``), and any other run (``1 - p F(c - tau)``).
 """
 
 from __future__ import annotations
@@ -46,9 +52,11 @@ class Parameters:
     log_p_weights: NDArray[np.float64]
 
 
-def unpack(theta: NDArray[np.float64]) -> Parameters:
-    """Parameters from the packed vector (4 entries: shared ``p``; 5: per-query ``p``)."""
+def unpack(theta: NDArray[np.float64], *, binary: bool = False) -> Parameters:
+    """Parameters from the packed vector (4 entries: shared ``p``, or known-or-not with ``binary``; 5: per-query ``p``)."""
     beta, mean, mu, sigma = math.exp(theta[0]), 1.0 / (1.0 + math.exp(-theta[1])), float(theta[2]), math.exp(theta[3])
+    if binary:
+        return Parameters(beta, mu, sigma, mean, 0.0, np.array([0.0, 1.0]), np.log(np.array([1.0 - mean, mean])))
     if theta.shape[0] == 4:
         return Parameters(beta, mu, sigma, mean, math.inf, np.array([mean]), np.zeros(1))
     kappa = math.exp(theta[4])
@@ -70,36 +78,46 @@ class ThresholdLikelihood:
     ----------
     rollouts : Rollouts
         The runs; every query has at least one.
+    binary : bool
+        Each query is known or not (deterministic decoding), instead of a chance per run.
     """
 
-    def __init__(self, rollouts: Rollouts) -> None:
+    def __init__(self, rollouts: Rollouts, *, binary: bool = False) -> None:
         self.n_queries = rollouts.n_queries
         self.n_runs = rollouts.n_runs
-        correct = rollouts.correct
-        order = np.argsort(rollouts.query[correct], kind="stable")
-        self.query_correct = rollouts.query[correct][order]
-        self.lengths = rollouts.tokens[correct][order]
-        self.caps_correct = rollouts.cap[correct][order]
-        self.correct_count = np.bincount(self.query_correct, minlength=self.n_queries).astype(np.float64)
+        self.binary = binary
+        exact = rollouts.exact
+        order = np.argsort(rollouts.query[exact], kind="stable")
+        self.query_correct = rollouts.query[exact][order]
+        self.lengths = rollouts.tokens[exact][order]
+        self.caps_correct = rollouts.cap[exact][order]
+        # correct answers cut at the cap: the answer fitted, its length is unknown; one row per (query, cap)
+        self.query_capped, self.caps_capped, self.count_capped = _grouped(rollouts, rollouts.correct & rollouts.cut)
         # runs that were not correct matter only through (query, cap): repeats become one row with a count
-        pairs, counts = np.unique(
-            np.column_stack([rollouts.query[~correct].astype(np.float64), rollouts.cap[~correct]]),
-            axis=0,
-            return_counts=True,
-        )
-        self.query_other = pairs[:, 0].astype(np.int64)
-        self.caps_other = pairs[:, 1].copy()
-        self.count_other = counts.astype(np.float64)
+        self.query_other, self.caps_other, self.count_other = _grouped(rollouts, ~rollouts.correct)
+        self.correct_count = np.bincount(self.query_correct, minlength=self.n_queries).astype(np.float64)
+        self.correct_count += np.bincount(self.query_capped, weights=self.count_capped, minlength=self.n_queries)
         self.starts_correct, self.present_correct = _runs_of(self.query_correct)
+        self.starts_capped, self.present_capped = _runs_of(self.query_capped)
         self.starts_other, self.present_other = _runs_of(self.query_other)
-        # shortest correct answer per query: the threshold lies below it
+        # the threshold lies below every correct answer: below its length, or below the cap it fitted under
         shortest = np.full(self.n_queries, np.inf)
         np.minimum.at(shortest, self.query_correct, self.lengths)
+        np.minimum.at(shortest, self.query_capped, self.caps_capped)
         self.shortest = shortest
         self.solved = np.isfinite(shortest)
         largest_cap = np.zeros(self.n_queries)
         np.maximum.at(largest_cap, rollouts.query, rollouts.cap)
         self.largest_cap = largest_cap
+
+    @property
+    def n_exact(self) -> int:
+        """Correct runs of known length."""
+        return int(self.lengths.shape[0])
+
+    def unpack(self, theta: NDArray[np.float64]) -> Parameters:
+        """The parameters of ``theta`` under this likelihood's success model."""
+        return unpack(theta, binary=self.binary)
 
     # -- quadrature ------------------------------------------------------------------------------
 
@@ -123,24 +141,35 @@ class ThresholdLikelihood:
 
     def log_joint(self, theta: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], Parameters]:
         """Grid (n, G), ``log(width * prior * likelihood)`` on (success node, threshold), shape (n, K, G)."""
-        params = unpack(theta)
+        params = self.unpack(theta)
         beta, nodes = params.beta, params.p_nodes
         points, log_widths = self.grid(params.mu, params.sigma)
         lengths_part = np.zeros_like(points)
         if self.lengths.shape[0]:
             correct = log_correct(self.lengths[:, None] - points[self.query_correct], beta, 0.0)
             lengths_part[self.present_correct] = np.add.reduceat(correct, self.starts_correct, axis=0)
+        if self.caps_capped.shape[0]:
+            with np.errstate(divide="ignore"):
+                fitted = np.log(gamma2_cdf(self.caps_capped[:, None] - points[self.query_capped], beta))
+            fitted *= self.count_capped[:, None]
+            lengths_part[self.present_capped] += np.add.reduceat(fitted, self.starts_capped, axis=0)
         log_tau = np.log(points)
         z = (log_tau - params.mu) / params.sigma
         log_prior = -0.5 * z * z - math.log(params.sigma) - _LOG_SQRT_2PI - log_tau
         per_tau = (log_widths + log_prior + lengths_part)[:, None, :]
-        per_node = (self.correct_count[:, None] * np.log(nodes)[None, :] + params.log_p_weights[None, :])[:, :, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # a node p = 0 (known-or-not) rules out every solved query, and is neutral for the others
+            successes = np.where(
+                self.correct_count[:, None] > 0, self.correct_count[:, None] * np.log(nodes)[None, :], 0.0
+            )
+        per_node = (successes + params.log_p_weights[None, :])[:, :, None]
         joint = per_tau + per_node
         if self.caps_other.shape[0]:
             survival = gamma2_survival(self.caps_other[:, None] - points[self.query_other], beta)
-            for k, p in enumerate(nodes):
-                failures = log_not_correct(survival, float(p)) * self.count_other[:, None]
-                joint[self.present_other, k, :] += np.add.reduceat(failures, self.starts_other, axis=0)
+            with np.errstate(divide="ignore"):
+                for k, p in enumerate(nodes):
+                    failures = log_not_correct(survival, float(p)) * self.count_other[:, None]
+                    joint[self.present_other, k, :] += np.add.reduceat(failures, self.starts_other, axis=0)
         return points, joint, params
 
     def log_marginal(self, theta: NDArray[np.float64]) -> float:
@@ -175,9 +204,10 @@ class ThresholdLikelihood:
         points, joint, params = self.log_joint(theta)
         grid = points[self.query_correct]
         own_length = log_correct(self.lengths[:, None] - grid, params.beta, 0.0)  # (R, G)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             loo = joint[self.query_correct] - np.log(params.p_nodes)[None, :, None] - own_length[:, None, :]
-        loo = np.where(np.isfinite(own_length)[:, None, :], loo, -np.inf)
+        usable = np.isfinite(own_length)[:, None, :] & (params.p_nodes > 0)[None, :, None]
+        loo = np.where(usable, loo, -np.inf)
         loo = _logsumexp_axis1(loo)  # success chance integrated out: (R, G)
         weights = np.exp(loo - _logsumexp_last(loo)[:, None])
         below_cap = gamma2_cdf(self.caps_correct[:, None] - grid, params.beta)
@@ -191,8 +221,16 @@ class ThresholdLikelihood:
     ) -> NDArray[np.float64]:
         """Posterior-predictive chance that ``query`` answers correctly at ``cap`` (one value per pair)."""
         points, _, success_weighted = self.posterior(theta)
-        beta = unpack(theta).beta
+        beta = self.unpack(theta).beta
         return (success_weighted[query] * gamma2_cdf(cap[:, None] - points[query], beta)).sum(axis=1)
+
+
+def _grouped(rollouts: Rollouts, mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """The runs under ``mask`` as distinct (query, cap) rows, sorted by query, with their counts."""
+    pairs, counts = np.unique(
+        np.column_stack([rollouts.query[mask].astype(np.float64), rollouts.cap[mask]]), axis=0, return_counts=True
+    )
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].copy(), counts.astype(np.float64)
 
 
 def _runs_of(sorted_query: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,14 @@ class FitResult:
     form : {"cumulative", "surge"}
         The curve form :meth:`curves` builds unless told otherwise: ``"cumulative"``, what
         the fit measures (accuracy at a cap); a model profile records it.
+    decoding : {"sampled", "deterministic"}
+        How the runs were read: independent draws, or one answer per query seen at several
+        caps (greedy decoding; each query was fitted on its most informative run).
+    width_prior : (float, float) or None
+        The prior on the width the fit used (see :func:`clear_fast.fit.fit_rollouts`).
+    notes : tuple of str
+        Every warning the fit raised (deterministic decoding found, a width the runs do not
+        measure, a parameter on a bound): a profile keeps them.
     """
 
     beta: float
@@ -96,6 +104,14 @@ class FitResult:
     success_model: str = "shared"
     success_concentration: float = math.inf
     form: str = "cumulative"
+    decoding: str = "sampled"
+    width_prior: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> float:
+        """``1/beta``: the width of the surge in tokens."""
+        return 1.0 / self.beta
 
     @property
     def alpha(self) -> float:
@@ -147,11 +163,89 @@ class FitResult:
             (each query's own ``p`` when they were fitted per query).
         """
         pick = np.arange(len(self.query_ids)) if query_ids is None else self.index_of(query_ids)
-        alpha = self.query_success_probability[pick] * self.beta * self.beta
-        return SurgeCurves(
-            self.tau[pick], alpha, self.beta, weight=weight, min_tokens=min_tokens, max_tokens=max_tokens,
-            form=self.form if form is None else form,
+        return self.curves_for(
+            self.tau[pick], self.query_success_probability[pick], form=form, weight=weight,
+            min_tokens=min_tokens, max_tokens=max_tokens,
         )
+
+    def curves_for(
+        self,
+        tau: ArrayLike,
+        success_probability: ArrayLike | None = None,
+        *,
+        form: str | None = None,
+        weight: ArrayLike | None = None,
+        min_tokens: ArrayLike | None = None,
+        max_tokens: ArrayLike | None = None,
+    ) -> SurgeCurves:
+        """Curves of new queries: their predicted thresholds with this model's ``beta``.
+
+        Parameters
+        ----------
+        tau : array_like, shape (n,)
+            Predicted thresholds in tokens (a threshold predictor's ``tau``).
+        success_probability : float or array_like, shape (n,), optional
+            Each query's chance of being solved at all (a
+            :class:`clear_fast.estimators.SolvabilityPredictor`'s prediction): the curve's
+            ceiling, ``alpha_i = p_i * beta**2``. Default: the model's mean ``p``.
+        form, weight, min_tokens, max_tokens
+            As in :meth:`curves`.
+
+        Returns
+        -------
+        SurgeCurves
+
+        Raises
+        ------
+        ValueError
+            When a success probability is not in (0, 1].
+        """
+        chance = np.asarray(self.success_probability if success_probability is None else success_probability, dtype=float)
+        if chance.ndim > 1 or not np.all((chance > 0) & (chance <= 1)):
+            bad = chance[~((chance > 0) & (chance <= 1))] if chance.ndim == 1 else chance
+            raise ValueError(f"`success_probability` must be in (0, 1], got {np.ravel(bad)[:1].tolist()}")
+        return SurgeCurves(
+            tau, chance * self.beta * self.beta, self.beta, weight=weight, min_tokens=min_tokens,
+            max_tokens=max_tokens, form=self.form if form is None else form,
+        )
+
+    def threshold_observations(self, texts: Mapping[Any, str] | Sequence[str]) -> list[tuple[str, float]]:
+        """``(text, tau)`` of every solved query, for a threshold predictor's ``update``.
+
+        A query no run solved has no threshold of its own: its posterior is the
+        population's tail beyond its caps (or the model does not know it), and
+        training a predictor on that would teach it the population's median, not the
+        query's. Those are left out (their chance of being solved at all is in
+        :meth:`solvability_observations`).
+
+        Parameters
+        ----------
+        texts : mapping of id to str, or sequence of str
+            The queries' texts, by id or in fitted order.
+        """
+        return [(text, float(tau)) for text, tau, solved in zip(self._texts(texts), self.tau, self.solved) if solved]
+
+    def solvability_observations(self, texts: Mapping[Any, str] | Sequence[str]) -> list[tuple[str, float]]:
+        """``(text, chance of being solved at all)`` of every fitted query, for a solvability predictor.
+
+        The chance is :attr:`query_success_probability`: with ``success="per_query"``
+        each query's own (under deterministic decoding, the probability that the model
+        knows it); with a shared ``p``, the same for all, which teaches nothing.
+        """
+        return [(text, float(p)) for text, p in zip(self._texts(texts), self.query_success_probability)]
+
+    def _texts(self, texts: Mapping[Any, str] | Sequence[str]) -> list[str]:
+        if isinstance(texts, Mapping):
+            missing = [q for q in self.query_ids if q not in texts]
+            if missing:
+                raise KeyError(f"`texts` has no text for the fitted query id {missing[0]!r}")
+            return [texts[q] for q in self.query_ids]
+        if isinstance(texts, str) or len(texts) != len(self.query_ids):
+            raise ValueError(
+                f"`texts` must map ids to texts or hold one text per fitted query ({len(self.query_ids)}), "
+                f"got {'a string' if isinstance(texts, str) else len(texts)}"
+            )
+        return list(texts)
 
     # -- model profile ------------------------------------------------------------------------------
 
@@ -173,6 +267,9 @@ class FitResult:
                 "n_runs": self.n_runs,
                 "ks_statistic": _finite_or_none(self.ks_statistic),
                 "ks_pvalue": _finite_or_none(self.ks_pvalue),
+                "decoding": self.decoding,
+                "width_prior": None if self.width_prior is None else list(self.width_prior),
+                "notes": list(self.notes),
                 # an uncapped group has cap inf, which strict JSON cannot hold: null
                 "calibration": [
                     {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in vars(row).items()}
@@ -219,6 +316,9 @@ class FitResult:
                 success_model=data["success"]["model"],
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
                 form=require_choice("form", data.get("form", "cumulative"), FORMS),
+                decoding=require_choice("decoding", fit.get("decoding", "sampled"), ("sampled", "deterministic")),
+                width_prior=None if fit.get("width_prior") is None else tuple(float(v) for v in fit["width_prior"]),
+                notes=tuple(str(note) for note in fit.get("notes", ())),
                 **arrays,
             )
         except (KeyError, TypeError) as error:
@@ -243,7 +343,7 @@ class FitResult:
         return (
             f"FitResult(n_queries={len(self.query_ids)}, beta={self.beta:.4g}, "
             f"success_probability={self.success_probability:.3f} ({self.success_model}), "
-            f"ks_statistic={self.ks_statistic:.3f})"
+            f"decoding={self.decoding!r}, ks_statistic={self.ks_statistic:.3f})"
         )
 
 

@@ -51,12 +51,16 @@ class Rollouts:
     cut : ndarray of bool, shape (n_runs,)
         True when the run stopped at the cap (finish_reason ``"length"``).
     correct : ndarray of bool, shape (n_runs,)
-        True when the answer was right. A cut run is never correct.
+        True when the answer was right. A run can be both cut and correct: the
+        answer was there before the cap, and the model went on (a rambling model);
+        its length is then known only to be at most the cap.
 
     Notes
     -----
-    Runs must be independent draws (different seeds or a sampling temperature):
-    repeating one deterministic run at several caps tells less than it seems.
+    Runs are read as independent draws (different seeds or a sampling temperature)
+    unless the fit is told, or finds, that decoding was deterministic: then one
+    query's runs at several caps are one answer seen through several caps
+    (:meth:`one_run_per_query` keeps the run that says the most).
     Build instances with :meth:`from_arrays` or :meth:`from_records`.
     """
 
@@ -95,8 +99,7 @@ class Rollouts:
         ------
         ValueError
             On mismatched lengths, no runs, non-positive caps, negative token counts,
-            runs that used more tokens than their cap, correct runs of no tokens, or
-            runs both cut and correct.
+            runs that used more tokens than their cap, or correct runs of no tokens.
         """
         if isinstance(query_id, (str, bytes)) or not hasattr(query_id, "__len__"):
             raise TypeError(f"`query_id` must be a sequence of ids, one per run, got {query_id!r:.80}")
@@ -120,9 +123,6 @@ class Rollouts:
         if empty.any():
             i = first_bad_index(empty)
             raise ValueError(f"a correct run must have used at least 1 token, got {tokens[i]:g} at index {i}")
-        both = cut_flags & correct_flags
-        if both.any():
-            raise ValueError(f"a run cut at its cap cannot be correct, got cut and correct at index {first_bad_index(both)}")
         distinct: dict[Any, int] = {}
         try:
             index = np.array([distinct.setdefault(q, len(distinct)) for q in ids], dtype=np.int64)
@@ -164,6 +164,42 @@ class Rollouts:
                 cuts.append(_pick(record, ("finish_reason",), row) == "length")
             correct.append(bool(_pick(record, ("correct",), row)))
         return cls.from_arrays(ids, caps, tokens, np.array(cuts, dtype=bool), np.array(correct, dtype=bool))
+
+    @property
+    def exact(self) -> NDArray[np.bool_]:
+        """Runs whose correct answer's length is known: correct and not cut."""
+        return self.correct & ~self.cut
+
+    def one_run_per_query(self) -> Rollouts:
+        """The most informative run of each query, for logs of deterministic decoding.
+
+        With greedy decoding (temperature 0) a query's runs at several caps are one
+        answer seen through several caps: a correct answer of ``L`` tokens implies
+        every smaller cap was cut and every larger one correct, so counting them as
+        independent draws would claim the same length was drawn again and again.
+        Per query this keeps, in order of preference: its shortest correct answer
+        that was not cut (its length is known); else its correct run at the smallest
+        cap (cut there, so the answer is at most that long); else its run at the
+        largest cap (the answer, if any, did not fit even there).
+
+        Returns
+        -------
+        Rollouts
+            One run per query, same ``query_ids`` in the same order.
+        """
+        # a score per run: exact correct runs first (shortest wins), then cut-correct (smallest cap wins),
+        # then the rest (largest cap wins); lexsort picks the best row of each query
+        group = np.where(self.exact, 0, np.where(self.correct, 1, 2))
+        key = np.where(group == 0, self.tokens, np.where(group == 1, self.cap, -self.cap))
+        key = np.where(np.isfinite(key), key, np.where(key > 0, np.finfo(float).max, -np.finfo(float).max))
+        order = np.lexsort((key, group, self.query))
+        first = order[np.r_[True, self.query[order][1:] != self.query[order][:-1]]]
+        picked = {}
+        for name in ("query", "cap", "tokens", "cut", "correct"):
+            array = getattr(self, name)[first].copy()
+            array.flags.writeable = False
+            picked[name] = array
+        return Rollouts(self.query_ids, **picked)
 
     @property
     def n_runs(self) -> int:

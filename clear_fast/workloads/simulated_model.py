@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_index, as_nonnegative_integer, require_instance
+from .._checks import as_index, as_nonnegative_integer, as_whole_counts, require_instance
 from ..curves import SurgeCurves
 
 FINISH_STOP = "stop"
@@ -181,24 +181,6 @@ class SimulatedReasoner:
             If ``caps`` has the wrong shape, or holds a negative, non-finite or
             fractional value.
         """
-        caps = _as_caps(caps, len(self))
+        caps = as_whole_counts("caps", caps, len(self))
         cut = self._natural > caps
         return self._knows & ~cut, np.minimum(caps, self._natural), cut
-
-
-def _as_caps(caps: ArrayLike, n: int) -> NDArray[np.int64]:
-    """``caps`` as a new int64 vector of length ``n``, refusing anything but whole numbers >= 0."""
-    try:
-        values = np.array(caps, copy=True)
-    except (TypeError, ValueError):
-        raise TypeError(f"`caps` must be an array of whole numbers, got {caps!r:.80}") from None
-    if values.ndim != 1 or values.shape[0] != n:
-        raise ValueError(f"`caps` must have shape ({n},), got {values.shape}")
-    if values.dtype == np.bool_ or not np.issubdtype(values.dtype, np.number):
-        raise TypeError(f"`caps` must hold numbers, got dtype {values.dtype}")
-    as_float = values.astype(np.float64)
-    bad = ~np.isfinite(as_float) | (as_float < 0) | (as_float != np.floor(as_float))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"`caps` must be whole numbers >= 0, got {values[i]!r} at index {i}")
-    return values.astype(np.int64)

@@ -16,27 +16,37 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_cli(
     *args: str,
-    stdin: str | None = None,
+    stdin: str | bytes | None = None,
     cwd: Path | None = None,
     timeout: float = 300,
-    path_first: Path | None = None,
+    path_first: Path | list[Path] | None = None,
 ) -> subprocess.CompletedProcess:
-    """``python -m clear_fast.cli ARGS`` with this checkout first on the path; text in, text out.
+    """``python -m clear_fast.cli ARGS`` with this checkout first on the path; text in, text out (bytes in, bytes out).
 
     ``path_first`` goes before everything else on the path (to shadow a module).
     """
     env = dict(os.environ)
-    front = [str(path_first)] if path_first else []
+    front = [str(path) for path in (path_first if isinstance(path_first, list) else [path_first]) if path]
     env["PYTHONPATH"] = os.pathsep.join([*front, str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return subprocess.run(
         [sys.executable, "-m", "clear_fast.cli", *args],
         input=stdin,
         capture_output=True,
-        text=True,
+        text=not isinstance(stdin, bytes),
         env=env,
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def hiding(folder: Path, *modules: str) -> Path:
+    """A folder that, put first on the path, makes ``import module`` fail for each of ``modules``."""
+    for module in modules:
+        (folder / module).mkdir(parents=True, exist_ok=True)
+        (folder / module / "__init__.py").write_text(
+            f"raise ImportError('{module} is hidden by this test', name='{module}')\n"
+        )
+    return folder
 
 
 def write_rollout_log(path: Path, n: int = 40, caps=(200, 400, 800, 1600), seed: int = 0) -> None:

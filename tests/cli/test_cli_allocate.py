@@ -1,4 +1,7 @@
-"""``clear-fast allocate``: real command, real files, results checked against the library called directly."""
+"""``clear-fast allocate``: real command, real files, results checked against the library called directly.
+
+Parquet, which needs pyarrow, is tested in test_cli_parquet.py.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,12 @@ import pytest
 import clear_fast as cf
 
 BUDGET = 9_000
+
+
+@pytest.fixture
+def cli(cli_each_reader):
+    """Every test here runs twice: reading and writing with pyarrow, and as if it were not installed."""
+    return cli_each_reader
 
 
 def _queries(n: int = 40, seed: int = 3) -> list[dict]:
@@ -146,18 +155,6 @@ def test_caps_and_minimums_from_columns(cli, tmp_path):
     np.testing.assert_array_equal(tokens, expected.tokens)
     capped = np.array([r["max_tokens"] != "" for r in rows])
     assert np.all(tokens[capped] <= np.array([r["max_tokens"] for r in rows if r["max_tokens"] != ""]))
-
-
-def test_parquet_input(cli, tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows = _queries(12, seed=12)
-    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "q.parquet")
-    done = cli("allocate", str(tmp_path / "q.parquet"), "--budget", "3000", "--format", "jsonl")
-    assert done.returncode == 0, done.stderr
-    got = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [g["tokens"] for g in got] == _reference(rows, budget=3000).tokens.tolist()
 
 
 def test_discrete_levels_match_allocate_levels(cli, tmp_path):

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from clear_fast.evaluation import evaluate, paper_policies
+from clear_fast.evaluation import evaluate
+from clear_fast.experiments.demo_experiment import demo_policies
 from clear_fast.workloads import make_stream
 
 STREAMS = ["Balanced", "MostlyEasy", "MostlyHard", "UShaped"]
-POLICIES = ["CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle"]
+POLICIES = ["CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle", "RiskAwareCLEAR", "RiskAware+waves"]
 SIZE, SEED, BUDGETS = 60, 7, [100, 400, 1200]
 FIGURES = ["pareto.png", "accuracy.png", "abandonment.png", "shadow_price.png"]
 # The fixed colour the report gives each policy (clear_fast.experiments.report.panels.POLICY_COLOURS)
@@ -52,7 +53,7 @@ def test_json_numbers_are_the_evaluation_of_the_built_in_streams(demo):
     _, _, report = demo
     for stream_name in ("Balanced", "UShaped"):
         stream = make_stream(stream_name, SIZE, seed=SEED)
-        expected = evaluate(stream, paper_policies(), BUDGETS, reasoner_seed=SEED)
+        expected = evaluate(stream, demo_policies(), BUDGETS, reasoner_seed=SEED)
         got = {(r["policy"], r["budget_per_query"]): r for r in report["rows"] if r["stream"] == stream_name}
         for row in expected.rows:
             mine = got[(row.policy, row.budget_per_query)]
@@ -102,15 +103,15 @@ def test_terminal_table_shows_the_json_numbers(demo):
         assert f"{stream} ({SIZE} queries): accuracy %" in text
     lines = text.splitlines()
     header = next(line for line in lines if line.split()[:1] == ["budget"])
-    assert header.split()[1:6] == POLICIES
-    # The first stream's table: each budget row lists the five accuracies in percent.
+    assert header.split()[1:8] == POLICIES
+    # The first stream's table: each budget row lists the seven accuracies in percent.
     table_rows = [line.split() for line in lines if line.split()[:1] in ([str(b)] for b in BUDGETS)][: len(BUDGETS)]
     by_key = {(r["stream"], r["policy"], r["budget_per_query"]): r for r in report["rows"]}
     for cells in table_rows:
         budget = int(cells[0])
-        for policy, cell in zip(POLICIES, cells[1:6]):
+        for policy, cell in zip(POLICIES, cells[1:8]):
             assert cell == f"{100 * by_key[('Balanced', policy, budget)]['accuracy']:.1f}"
-        assert cells[6] == f"{100 * by_key[('Balanced', 'CLEAR', budget)]['abandonment']:.1f}"
+        assert cells[8] == f"{100 * by_key[('Balanced', 'CLEAR', budget)]['abandonment']:.1f}"
 
 
 def test_largest_gain_over_uniform_is_stated_per_stream(demo):

@@ -6,6 +6,14 @@ import json
 
 import pytest
 
+from cli_helpers import hiding
+
+@pytest.fixture
+def cli(cli_each_reader):
+    """Every test here runs twice: reading and writing with pyarrow, and as if it were not installed."""
+    return cli_each_reader
+
+
 GOOD_CSV = "id,tau,alpha,beta\na,100,0.01,0.005\nb,300,0.01,0.005\n"
 
 # (name, files to create, arguments, stdin, words the message must contain)
@@ -57,13 +65,13 @@ def test_bad_input_gives_one_actionable_line_and_status_2(cli, tmp_path, name, f
 
 
 def test_parquet_without_pyarrow_says_how_to_install_it(cli, tmp_path):
-    shadow = tmp_path / "shadow" / "pyarrow"
-    shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text("raise ImportError('pyarrow is hidden by this test')\n")
+    shadow = hiding(tmp_path / "shadow", "pyarrow")
     (tmp_path / "q.parquet").write_bytes(b"PAR1")
-    done = cli("allocate", str(tmp_path / "q.parquet"), "--budget", "100", path_first=tmp_path / "shadow")
-    assert done.returncode == 2
-    assert "pip install pyarrow" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    (tmp_path / "q.csv").write_text(GOOD_CSV)
+    for args in ([str(tmp_path / "q.parquet")], [str(tmp_path / "q.csv"), "--out", str(tmp_path / "caps.parquet")]):
+        done = cli("allocate", *args, "--budget", "100", path_first=shadow)
+        assert done.returncode == 2
+        assert 'pip install "clear-fast[parquet]"' in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_debug_shows_the_traceback(cli, tmp_path):
@@ -72,23 +80,15 @@ def test_debug_shows_the_traceback(cli, tmp_path):
     assert "Traceback" in done.stderr and "CommandError" in done.stderr
 
 
-def _hide(tmp_path, *modules):
-    shadow = tmp_path / "shadow"
-    for module in modules:
-        (shadow / module).mkdir(parents=True)
-        (shadow / module / "__init__.py").write_text(f"raise ImportError('{module} is hidden by this test', name='{module}')\n")
-    return shadow
-
-
 def test_demo_without_its_extra_says_what_to_install(cli, tmp_path):
-    done = cli("demo", "--size", "10", "--out", str(tmp_path / "r"), path_first=_hide(tmp_path, "matplotlib", "rich"))
+    done = cli("demo", "--size", "10", "--out", str(tmp_path / "r"), path_first=hiding(tmp_path / "shadow", "matplotlib", "rich"))
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "matplotlib, rich" in done.stderr and 'pip install "clear-fast[demo]"' in done.stderr
 
 
 def test_allocate_and_fit_need_only_numpy(cli, tmp_path):
-    shadow = _hide(tmp_path, "matplotlib", "rich", "langchain_core", "scipy")
+    shadow = hiding(tmp_path / "shadow", "matplotlib", "rich", "langchain_core", "scipy")
     (tmp_path / "q.csv").write_text("tau,alpha,beta\n100,0.01,0.005\n")
     done = cli("allocate", str(tmp_path / "q.csv"), "--budget", "500", path_first=shadow)
     assert done.returncode == 0, done.stderr

@@ -19,7 +19,7 @@ def test_import_fails_with_a_clear_message_when_the_kernel_is_missing():
     result = run(BLOCK_KERNEL + "import clear_fast", CLEAR_FAST_PUREPYTHON="")
     assert result.returncode != 0
     assert "clear_fast's compiled kernel (clear_fast._solver) is not built or cannot be loaded" in result.stderr
-    assert "CLEAR_FAST_PUREPYTHON=1" in result.stderr and "pip install ." in result.stderr
+    assert "CLEAR_FAST_PUREPYTHON=1" in result.stderr and "pip install -e ." in result.stderr
 
 
 def test_the_twin_runs_everything_when_asked_for():

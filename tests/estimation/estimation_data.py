@@ -65,3 +65,22 @@ def make_texts(n, *, seed=0, noise=0.15):
         texts.append(f"A {topic} problem: " + ", then ".join(clauses) + ". What is the result?")
         log_tau.append(5.3 + TOPICS[topic] + 0.3 * steps + noise * rng.standard_normal())
     return texts, np.exp(np.array(log_tau))
+
+
+def make_deterministic_rollouts(*, n=300, tau_median=40.0, tau_log_std=0.5, width=4.0, p=0.6, caps=(20, 40, 160), seed=0):
+    """Greedy decoding: each query has one answer (known or not, one natural length), seen at every cap.
+
+    A wrong answer runs 3 to 6 times the natural length. Every query is run once at every cap.
+    """
+    rng = np.random.default_rng(seed)
+    tau = np.exp(rng.normal(np.log(tau_median), tau_log_std, n))
+    natural = np.ceil(tau + rng.gamma(2.0, width, n))
+    knows = rng.random(n) < p
+    length = np.where(knows, natural, np.ceil(natural * rng.uniform(3, 6, n)))
+    query = np.repeat(np.arange(n), len(caps))
+    cap = np.tile(np.asarray(caps, dtype=float), n)
+    cut = length[query] > cap
+    return SyntheticRollouts(
+        tau=tau, beta=1.0 / width, p=p, query=query, cap=cap, tokens=np.minimum(length[query], cap), cut=cut,
+        correct=knows[query] & ~cut,
+    ), knows, natural

@@ -5,12 +5,13 @@ from __future__ import annotations
 import clear_fast
 from clear_fast import estimators, fit, uncertainty
 
-FIT = {"CalibrationRow", "FitResult", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"}
+FIT = {"CalibrationRow", "FitResult", "FitWarning", "Rollouts", "ThresholdDistribution", "fit_recall", "fit_rollouts", "load_profile"}
 ESTIMATORS = {
     "ConstantPrior",
     "HistoryPredictor",
     "Observation",
     "SelfEstimatePredictor",
+    "SolvabilityPredictor",
     "ThresholdPredictor",
     "heldout_error",
     "parse_token_estimate",
@@ -22,6 +23,7 @@ TOP_LEVEL = {
     "Observation",
     "Rollouts",
     "SelfEstimatePredictor",
+    "SolvabilityPredictor",
     "ThresholdDistribution",
     "ThresholdPredictor",
     "UncertainAllocation",

@@ -224,7 +224,6 @@ def test_input_arrays_are_not_modified():
         ({"query_id": [1], "cap": [0], "tokens_used": [0], "cut": [False], "correct": [False]}, ValueError, "`cap` must be > 0, got 0.0 at index 0"),
         ({"query_id": [1, 2], "cap": [100, 100], "tokens_used": [50, -1], "cut": [False, False], "correct": [True, False]}, ValueError, "`tokens_used` must be >= 0, got -1.0 at index 1"),
         ({"query_id": [1], "cap": [100], "tokens_used": [150], "cut": [False], "correct": [True]}, ValueError, "got 150 > 100 at index 0"),
-        ({"query_id": [1], "cap": [100], "tokens_used": [100], "cut": [True], "correct": [True]}, ValueError, "cut and correct at index 0"),
         ({"query_id": [1, 2], "cap": [100, 100], "tokens_used": [5, 0], "cut": [False, False], "correct": [True, True]}, ValueError, "a correct run must have used at least 1 token, got 0 at index 1"),
         ({"query_id": [1], "cap": [100], "tokens_used": [float("nan")], "cut": [False], "correct": [True]}, ValueError, "`tokens_used` must be finite"),
         ({"query_id": [1, 2], "cap": [100], "tokens_used": [1, 2], "cut": [False, False], "correct": [True, True]}, ValueError, "`cap` has length 1, expected 2"),

@@ -7,11 +7,13 @@ import clear_fast
 
 MODEL_CALLS = {
     "OpenAIBatchResult",
+    "OpenAIWavesResult",
     "RequestOutcome",
     "grants_to_requests",
     "request_fields",
     "run_openai_batch",
     "run_openai_levels",
+    "run_openai_waves",
     "write_batch_jsonl",
 }
 

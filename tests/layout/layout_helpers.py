@@ -23,10 +23,12 @@ sys.meta_path.insert(0, _NoLangChain())
 '''
 
 
-def run_python(code: str, *, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -c code`` with this checkout first on the path; text out."""
+def run_python(
+    code: str, *, timeout: float = 300, cwd: Path | None = None, python_options: tuple[str, ...] | list[str] = ()
+) -> subprocess.CompletedProcess:
+    """``python [python_options] -c code`` with this checkout first on the path; text out."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd
+        [sys.executable, *python_options, "-c", code], capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd
     )

@@ -49,5 +49,7 @@ def test_the_demo_runs_without_langchain_and_says_the_chain_check_was_skipped(tm
     assert "LangChain check: skipped" in done.stdout and "pip install ./integrations/langchain" in done.stdout
     report = json.loads((tmp_path / "report" / "results.json").read_text())
     assert report["experiment"]["chain"]["skipped"]
-    assert {row["policy"] for row in report["rows"]} == {"CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle"}
+    assert {row["policy"] for row in report["rows"]} == {
+        "CLEAR", "Uniform", "Proportional", "SelfEstimate", "Oracle", "RiskAwareCLEAR", "RiskAware+waves"
+    }
     assert (tmp_path / "report" / "pareto.png").stat().st_size > 0

@@ -10,14 +10,15 @@ import clear_fast.evaluation as evaluation
 import clear_fast.workloads as workloads
 
 WORKLOADS = {
-    "CALIBRATION", "ModelCalibration", "NoisyThresholdOracle", "POOL_NAMES", "STREAM_MIXES", "STREAM_SHAPES",
-    "SimulatedAnswer", "SimulatedReasoner", "Stream", "ThresholdPool", "derive_calibration", "make_stream",
-    "paper_data", "paper_streams", "pool_counts", "query_from_tag", "threshold_pools", "uniform_expected_accuracy",
+    "CALIBRATION", "ListRepeatTask", "ModelCalibration", "NoisyThresholdOracle", "POOL_NAMES", "STREAM_MIXES", "STREAM_SHAPES",
+    "SimulatedAnswer", "SimulatedReasoner", "Stream", "ThresholdPool", "derive_calibration", "make_list_repeat_task", "make_stream",
+    "paper_data", "paper_streams", "pool_counts", "query_from_tag", "repeats_in_order", "threshold_pools",
+    "uniform_expected_accuracy",
 }
 EVALUATION = {
     "DEFAULT_PREDICTOR_SIGMA", "PAPER_BUDGETS_PER_QUERY", "ClearPolicy", "Decision", "EvaluationResult",
     "EvaluationRow", "OraclePolicy", "Policy", "ProportionalPolicy", "RiskAwareClearPolicy", "SelfEstimatePolicy", "UniformPolicy",
-    "apportion", "evaluate", "paper_policies", "predicted_curves",
+    "WavesPolicy", "apportion", "evaluate", "paper_policies", "predicted_curves",
 }
 
 

@@ -14,8 +14,16 @@ Everything of clear_fast that needs LangChain is in this package.
 
 from .budgeted import BudgetedChatModel, budgeted
 from .predictors import Predictor, curves_from_prediction
-from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputReport
-from .runnable import BudgetedRunnable, InputAbandoned
+from .results import (
+    Abandoned,
+    BatchReport,
+    BatchRun,
+    BudgetedBatchError,
+    InputAbandoned,
+    InputReport,
+    NestedRunnerError,
+)
+from .runnable import BudgetedRunnable
 from .token_budget import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget
 from .tracker import CallRecord, InputUsage, UncappedCall, UsageTracker
 
@@ -34,6 +42,7 @@ __all__ = [
     "CallRecord",
     "InputAbandoned",
     "InputReport",
+    "NestedRunnerError",
     "InputUsage",
     "Predictor",
     "TokenBudget",

@@ -17,12 +17,11 @@ from langchain_core.runnables import (
     RunnableSequence,
     RunnableWithFallbacks,
 )
-from langchain_core.runnables.configurable import DynamicRunnable
 from langchain_core.runnables.passthrough import RunnableAssign
 
 
-def rebuild_around(wrapper: DynamicRunnable, built: Runnable[Any, Any]) -> Runnable[Any, Any]:
-    """Replace every binding of the bare model inside ``built`` with one of ``wrapper``.
+def rebuild_around(wrapper: Runnable[Any, Any], bare: Runnable[Any, Any], built: Runnable[Any, Any]) -> Runnable[Any, Any]:
+    """Replace every use of the ``bare`` model inside ``built`` with ``wrapper``.
 
     ``bind_tools`` returns ``model.bind(tools=...)``; ``with_structured_output``
     returns a sequence or parallel around such a binding. Put the wrapper where the
@@ -35,7 +34,7 @@ def rebuild_around(wrapper: DynamicRunnable, built: Runnable[Any, Any]) -> Runna
 
     def walk(node: Runnable[Any, Any]) -> Runnable[Any, Any]:
         nonlocal replaced
-        if node is wrapper.default:
+        if node is bare:
             replaced += 1
             return wrapper
         if isinstance(node, RunnableBinding):
@@ -68,7 +67,7 @@ def rebuild_around(wrapper: DynamicRunnable, built: Runnable[Any, Any]) -> Runna
     rebuilt = walk(built)
     if replaced == 0:
         raise TypeError(
-            f"could not find the model inside {type(built).__name__} returned by {type(wrapper.default).__name__}; "
+            f"could not find the model inside {type(built).__name__} returned by {type(bare).__name__}; "
             "the per-call cap would be lost. Bind tools or the schema before calling budgeted()"
         )
     return rebuilt

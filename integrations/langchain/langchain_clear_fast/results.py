@@ -44,6 +44,8 @@ class InputReport:
         abandoned: True if the budget did not fund it.
         error: The exception's text if the chain failed on it.
         flags: Problems the usage tracker saw (uncapped or overrunning calls).
+        reason: Why it got what it got (for an abandoned input: why it was abandoned).
+        fallback: True if the ``on_abandon`` fallback ran in its place.
     """
 
     index: int
@@ -56,6 +58,25 @@ class InputReport:
     abandoned: bool
     error: str | None = None
     flags: tuple[str, ...] = ()
+    reason: str = ""
+    fallback: bool = False
+
+
+#: Why inputs are abandoned, as :attr:`BatchReport.abandoned_because` counts them.
+ABANDON_KINDS = {
+    "tied": "tied with funded inputs of the same predicted curve (picked by the seeded shuffle)",
+    "ledger": "the ledger could no longer cover the grant",
+    "price": "not worth its tokens at the shadow price",
+}
+
+
+def abandon_kind(reason: str) -> str:
+    """The :data:`ABANDON_KINDS` key of an abandoned input's reason."""
+    if "tied with funded inputs" in reason:
+        return "tied"
+    if "ledger" in reason:
+        return "ledger"
+    return "price"
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,16 @@ class BatchReport:
         return sum(row.abandoned for row in self.inputs)
 
     @property
+    def abandoned_because(self) -> dict[str, int]:
+        """How many inputs were abandoned for each reason (the :data:`ABANDON_KINDS` texts)."""
+        counts: dict[str, int] = {}
+        for row in self.inputs:
+            if row.abandoned:
+                text = ABANDON_KINDS[abandon_kind(row.reason)]
+                counts[text] = counts.get(text, 0) + 1
+        return counts
+
+    @property
     def cut_off(self) -> int:
         """Funded inputs stopped by their cap."""
         return sum(row.cut_off for row in self.inputs)
@@ -110,7 +141,7 @@ class BatchReport:
         lines = ["input   cap  used  reasoning  calls  status"]
         for row in self.inputs:
             if row.abandoned:
-                status = "abandoned"
+                status = "abandoned, fallback ran" if row.fallback else "abandoned"
             elif row.error is not None:
                 status = f"error: {row.error[:40]}"
             else:
@@ -120,9 +151,10 @@ class BatchReport:
             lines.append(
                 f"{row.index:5d} {row.cap:5d} {row.output_tokens:5d} {row.reasoning_tokens:10d} {row.calls:6d}  {status}"
             )
+        why = "; ".join(f"{count} {text}" for text, count in self.abandoned_because.items())
         lines.append(
             f"spent {self.spent} of {self.budget} tokens (granted {self.granted}); funded {self.funded}, "
-            f"abandoned {self.abandoned}, cut off {self.cut_off}, errors {self.errors}; "
+            f"abandoned {self.abandoned}{f' ({why})' if why else ''}, cut off {self.cut_off}, errors {self.errors}; "
             f"shadow price {self.shadow_price:.4g}/token"
         )
         return "\n".join(lines)
@@ -161,3 +193,13 @@ class InputAbandoned(RuntimeError):
     def __init__(self, abandoned: Abandoned) -> None:
         self.abandoned = abandoned
         super().__init__(abandoned.reason)
+
+
+class NestedRunnerError(RuntimeError):
+    """Raised when the runner gets one input from inside another runnable and has no pacer.
+
+    An enclosing runnable's ``batch`` (``RunnableParallel(...).batch`` and most
+    others) hands its inputs to the runner one ``invoke`` at a time, so no joint
+    allocation could be made: each would be priced alone. Put the runner
+    outermost, or give it a ``clear_fast.Pacer`` to price single inputs.
+    """

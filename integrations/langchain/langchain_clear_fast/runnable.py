@@ -4,32 +4,41 @@
 the budget with clear_fast (abandoning inputs not worth their tokens), and runs
 the chain with each input's grant as a :class:`TokenBudget` in its config. Models
 wrapped with :func:`budgeted` inside the chain read it: every call is capped at
-what the input has left.
+its share of what the input has left, and the branches of a ``RunnableParallel``
+share the input's grant instead of racing for it.
 
 The budget lives on a ledger (``clear_fast.Ledger`` unless you pass your own, e.g.
-a ``RedisLedger`` shared by a fleet). Grants are reserved before any model call
-and settled with the tokens really used, so concurrent batches and single calls
-never spend more than the budget.
+a ``RedisLedger`` shared by a fleet). A batch reserves all its grants in one
+``reserve_many`` before any model call and settles the tokens really used in one
+``settle_many``, so concurrent batches and single calls never spend more than
+the budget. Each batch is one run in LangChain's callbacks and tracers, with
+its allocation in the run's metadata and outputs.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 import uuid
-from typing import Any, AsyncIterator, Callable, Iterator, Sequence, cast
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Iterator, Optional, Sequence, Union, cast
 
 import numpy as np
-from clear_fast import ConstantPrior, FitResult, Ledger, Observation, Pacer, SurgeCurves, allocate, best_response
+from clear_fast import ConstantPrior, FitResult, Ledger, Pacer, allocate, best_response
 from clear_fast.runtime import LedgerAPI
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSerializable
 from langchain_core.runnables.config import ensure_config, get_config_list, merge_configs
+from langchain_core.utils.pydantic import create_model_v2
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from .arguments import check_effort_levels, check_positive, text_of
-from .batch_plan import BatchPlan, observation_of
-from .predictors import curves_from_prediction, run_predictor
-from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputAbandoned, InputReport
-from .solve import solve
-from .token_budget import CAP_KEY, EFFORT_KEY, TokenBudget
+from .batch_plan import ALLOCATION_KEY, BatchPlan, knobs_for
+from .curve_sources import CurveSource, check_curves_argument
+from .parallel_share import budgeted_models, share_parallels
+from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, InputAbandoned, NestedRunnerError
+from .solve import solve_shuffled
+from .token_budget import TokenBudget
 from .tracker import INPUT_CAP_KEY, INPUT_KEY, UsageTracker
 
 ON_ABANDON = ("result", "raise")
@@ -38,7 +47,7 @@ ON_ABANDON = ("result", "raise")
 IDLE_PRICE_FRACTION = 0.01
 
 
-class BudgetedRunnable(Runnable[Any, Any]):
+class BudgetedRunnable(RunnableSerializable[Any, Any]):
     """Runs a chain on many inputs under one token budget, spent where it buys most.
 
     Args:
@@ -49,20 +58,29 @@ class BudgetedRunnable(Runnable[Any, Any]):
         predictor: ``predict(texts) -> (tau, spread)`` (any ``clear_fast``
             estimator); default ``clear_fast.ConstantPrior()``. With ``learn``, its
             ``update`` gets what each finished input taught.
-        curves: Instead of a predictor: ``SurgeCurves`` for the batch's inputs, or
-            a function ``inputs -> SurgeCurves``.
+        curves: Instead of a predictor, each input's own curve: a function of one
+            input returning ``SurgeCurves`` of one query, or the name of a column of
+            dict inputs holding it (or holding just its threshold ``tau``).
         profile: The model's fitted profile (``clear_fast.fit_rollouts(...)`` or
             ``clear_fast.load_profile(path)``): gives ``width`` and ``ceiling``.
         width: The model's curve width ``1/beta`` in tokens (default: the profile's,
             else 200), used with a predictor.
         ceiling: The model's success probability when nothing is cut off (default:
             the profile's, else 1).
-        max_tokens: The model's own output limit: no grant goes past it.
+        max_tokens: The most one input may be granted. Default: the sum of the
+            output limits (model profile, or a cap set on the model) of the budgeted
+            models found in the chain; set it for chains that call a model in a loop.
         risk_aware: Allocate against expected accuracy over the predictor's
             ``spread`` (``clear_fast.allocate_uncertain``) instead of trusting ``tau``.
+        seed: Seeds the shuffle that breaks ties between inputs with the same curve
+            (alike inputs are funded at random, not by position).
         on_abandon: ``"result"`` (an :class:`Abandoned` in the input's place),
             ``"raise"``, or a runnable or function run on the abandoned input instead
-            (a cache, a cheap default); it gets no tokens from the budget.
+            (a cache, a cheap model), with the caller's config.
+        fallback_tokens: Tokens each ``on_abandon`` fallback may spend, reserved on
+            the same ledger after the funded inputs (0 by default: a budgeted model
+            in the fallback stops with ``BudgetExhausted``; usage of models that were
+            not wrapped is charged all the same).
         text_of: Maps an input to the text the predictor reads.
         max_concurrency: Inputs run at once (a ``max_concurrency`` in the call's
             config takes precedence).
@@ -70,7 +88,8 @@ class BudgetedRunnable(Runnable[Any, Any]):
             fewer tokens left stops with :class:`BudgetExhausted`.
         pacer: A ``clear_fast.Pacer`` quoting caps for single inputs
             (``invoke``/``stream``); build it on the same ledger. Without one,
-            single inputs are priced at the last batch's shadow price.
+            single inputs are priced at the last batch's shadow price, and the
+            runner refuses single inputs handed over by an enclosing runnable's batch.
         effort_levels: Reasoning level by grant size, ``{"low": 0, "medium": 2000,
             "high": 8000}``: an input gets the highest level whose smallest grant it
             reaches (sent as ``reasoning_effort`` by models that have one).
@@ -87,19 +106,47 @@ class BudgetedRunnable(Runnable[Any, Any]):
         ```
     """
 
+    chain: Runnable[Any, Any]
+    ledger: Any
+    predictor: Any = None
+    curves: Any = None
+    width: float = 200.0
+    ceiling: float = 1.0
+    max_tokens: Optional[int] = None
+    risk_aware: bool = True
+    seed: int = 0
+    on_abandon: Any = "result"
+    fallback_tokens: Optional[int] = None
+    text_of: Any = text_of
+    max_concurrency: Optional[int] = None
+    min_call_tokens: int = 1
+    pacer: Any = None
+    effort_levels: list[tuple[int, str]] = []
+    learn: bool = True
+    price: float = 0.0
+    """The last batch's shadow price: it prices later single calls."""
+    last_report: Optional[BatchReport] = None
+    """The report of the last batch."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    _shared: Runnable[Any, Any] = PrivateAttr()
+    _source: CurveSource = PrivateAttr()
+
     def __init__(
         self,
         chain: Runnable[Any, Any],
         *,
         budget: int | LedgerAPI,
         predictor: Any = None,
-        curves: SurgeCurves | Callable[[list[Any]], SurgeCurves] | None = None,
+        curves: Callable[[Any], Any] | str | None = None,
         profile: FitResult | None = None,
         width: float | None = None,
         ceiling: float | None = None,
         max_tokens: int | None = None,
         risk_aware: bool = True,
+        seed: int = 0,
         on_abandon: str | Runnable[Any, Any] | Callable[[Any], Any] = "result",
+        fallback_tokens: int = 0,
         text_of: Callable[[Any], str] = text_of,
         max_concurrency: int | None = None,
         min_call_tokens: int = 1,
@@ -109,191 +156,150 @@ class BudgetedRunnable(Runnable[Any, Any]):
     ) -> None:
         if not isinstance(chain, Runnable):
             raise TypeError(f"`chain` must be a langchain Runnable, got {type(chain).__name__}")
-        self.chain = chain
-        self.ledger = budget if isinstance(budget, LedgerAPI) else Ledger(budget)
+        ledger = budget if isinstance(budget, LedgerAPI) else Ledger(budget)
         if predictor is not None and curves is not None:
             raise ValueError("pass `predictor` or `curves`, not both")
         if predictor is not None and not callable(getattr(predictor, "predict", None)):
             raise TypeError(f"`predictor` must have a predict(texts) method, got {type(predictor).__name__}")
-        if curves is not None and not (isinstance(curves, SurgeCurves) or callable(curves)):
-            raise TypeError(f"`curves` must be SurgeCurves or a function of the inputs, got {type(curves).__name__}")
-        self.predictor = predictor if predictor is not None or curves is not None else ConstantPrior()
-        self.curves = curves
+        check_curves_argument(curves)
         if profile is not None and not isinstance(profile, FitResult):
             raise TypeError(f"`profile` must be a clear_fast FitResult, got {type(profile).__name__}")
         if width is None:
             width = 200.0 if profile is None else 1.0 / profile.beta
         if ceiling is None:
             ceiling = 1.0 if profile is None else profile.success_probability
-        self.width = check_positive("width", width)
-        self.ceiling = check_positive("ceiling", ceiling)
-        if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
-            raise ValueError(f"`max_tokens` must be a whole number >= 1 or None, got {max_tokens!r}")
-        self.max_tokens = max_tokens
-        self.risk_aware = bool(risk_aware)
+        for name, value, smallest in (("max_tokens", max_tokens, 1), ("fallback_tokens", fallback_tokens, 0)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < smallest):
+                raise ValueError(f"`{name}` must be a whole number >= {smallest} or None, got {value!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"`seed` must be a whole number >= 0, got {seed!r}")
         if isinstance(on_abandon, str) and on_abandon not in ON_ABANDON:
             raise ValueError(f"`on_abandon` must be one of {ON_ABANDON}, a runnable or a function, got {on_abandon!r}")
         if not isinstance(on_abandon, (str, Runnable)) and not callable(on_abandon):
             raise TypeError(f"`on_abandon` must be a string, a runnable or a function, got {on_abandon!r}")
-        self.on_abandon = on_abandon
-        self.text_of = text_of
         if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
             raise ValueError(f"`max_concurrency` must be a whole number >= 1, got {max_concurrency!r}")
-        self.max_concurrency = max_concurrency
         if isinstance(min_call_tokens, bool) or not isinstance(min_call_tokens, int) or min_call_tokens < 1:
             raise ValueError(f"`min_call_tokens` must be a whole number >= 1, got {min_call_tokens!r}")
-        self.min_call_tokens = min_call_tokens
         if pacer is not None and not isinstance(pacer, Pacer):
             raise TypeError(f"`pacer` must be a clear_fast.Pacer, got {type(pacer).__name__}")
-        self.pacer = pacer
-        self.effort_levels = check_effort_levels(effort_levels)
-        self.learn = bool(learn)
-        self.price = 0.0  # set by each batch: its shadow price prices later single calls
-        self.last_report: BatchReport | None = None
+        if max_tokens is None:
+            max_tokens = _output_limit_of(chain)
+        super().__init__(
+            chain=chain, ledger=ledger,
+            predictor=predictor if predictor is not None or curves is not None else ConstantPrior(),
+            curves=curves, width=check_positive("width", width), ceiling=check_positive("ceiling", ceiling),
+            max_tokens=max_tokens, risk_aware=bool(risk_aware), seed=seed,
+            on_abandon=on_abandon if isinstance(on_abandon, (str, Runnable)) else RunnableLambda(on_abandon),
+            fallback_tokens=None if isinstance(on_abandon, str) else fallback_tokens,
+            text_of=text_of, max_concurrency=max_concurrency, min_call_tokens=min_call_tokens, pacer=pacer,
+            effort_levels=check_effort_levels(effort_levels), learn=bool(learn),
+        )
+        self._shared = share_parallels(chain)
+        self._source = CurveSource(self.predictor if curves is None else None, curves, text_of, self.width,
+                                   self.ceiling, self.max_tokens)
 
-    # --- curves and allocation -------------------------------------------------------
+    # --- LangChain's view of it: name, schemas, serialisation, repr ----------------------
 
-    def curves_for(self, inputs: Sequence[Any]) -> tuple[SurgeCurves, np.ndarray]:
-        """Predicted curves of ``inputs`` and the spread of each ``log tau`` (0 when given)."""
-        if isinstance(self.curves, SurgeCurves):
-            curves, spread = self.curves, np.zeros(len(self.curves))
-        elif self.curves is not None:
-            curves = self.curves(list(inputs))
-            spread = np.zeros(len(curves))
-        else:
-            tau, spread = run_predictor(self.predictor, [self.text_of(x) for x in inputs])
-            curves = curves_from_prediction(
-                tau, width=self.width, ceiling=self.ceiling,
-                max_tokens=None if self.max_tokens is None else float(self.max_tokens),
-            )
-        if len(curves) != len(inputs):
-            raise ValueError(f"`curves` has {len(curves)} queries for a batch of {len(inputs)} inputs")
-        return curves, spread
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_clear_fast"]
 
-    def _knobs(self, budget: TokenBudget, grant: int) -> dict[str, Any]:
-        knobs: dict[str, Any] = {CAP_KEY: budget}
-        reached = [name for smallest, name in self.effort_levels if grant >= smallest]
-        if reached:
-            knobs[EFFORT_KEY] = reached[-1]
-        return knobs
+    @property
+    def InputType(self) -> Any:  # noqa: N802 - LangChain's name
+        return self.chain.InputType
 
-    def _run_config(self, user: RunnableConfig, grant: int, key: Any, tracker: UsageTracker, budget: TokenBudget,
-                    concurrency: int | None) -> RunnableConfig:
-        ours: dict[str, Any] = {
-            "configurable": self._knobs(budget, grant),
-            "metadata": {INPUT_KEY: key, INPUT_CAP_KEY: grant},
-            "callbacks": [tracker],
-        }
-        if concurrency is not None:
-            ours["max_concurrency"] = concurrency
-        return merge_configs(user, cast(RunnableConfig, ours))
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        stand_in = self.on_abandon.OutputType if isinstance(self.on_abandon, Runnable) else Abandoned
+        return Union[self.chain.OutputType, stand_in]  # noqa: UP007 - a runtime type object
 
-    def _plan(self, inputs: list[Any], config: Any) -> BatchPlan:
-        user_configs = get_config_list(config, len(inputs))
-        texts = [self.text_of(x) for x in inputs]
-        curves, spread = self.curves_for(inputs)
-        budget = self.ledger.snapshot().free
-        solution = solve(curves, spread, budget, risk_aware=self.risk_aware)
-        batch_id = uuid.uuid4().hex[:12]
-        grants = [int(t) for t in solution.tokens]
-        reasons: dict[int, str] = {}
-        tracker = UsageTracker()
-        budgets: dict[int, TokenBudget] = {}
-        configs: dict[int, RunnableConfig] = {}
-        concurrency = (user_configs[0].get("max_concurrency") if user_configs else None) or self.max_concurrency
-        for i, grant in enumerate(grants):
-            if grant == 0:
-                reasons[i] = solution.reasons[i]
-                continue
-            if self.ledger.try_reserve(f"{batch_id}:{i}", grant) is None:
-                # Another worker spent the tokens between the snapshot and now.
-                grants[i] = 0
-                reasons[i] = f"query {i}: abandoned: the ledger could no longer cover its {grant} tokens"
-                continue
-            budgets[i] = TokenBudget(grant, min_call_tokens=min(self.min_call_tokens, grant))
-            configs[i] = self._run_config(user_configs[i], grant, i, tracker, budgets[i], concurrency)
-        return BatchPlan(batch_id, budget, solution, texts, grants, reasons, budgets, configs, tracker)
+    def get_input_schema(self, config: RunnableConfig | None = None) -> type[BaseModel]:
+        return self.chain.get_input_schema(config)
 
-    def _abandoned(self, plan: BatchPlan, i: int) -> Abandoned:
-        return Abandoned(
-            index=i,
-            reason=plan.reasons[i],
-            breakeven_price=float(plan.solution.breakeven[i]),
-            shadow_price=plan.solution.shadow_price,
+    def get_output_schema(self, config: RunnableConfig | None = None) -> type[BaseModel]:
+        return create_model_v2(self.get_name("Output"), root=self.OutputType)
+
+    def __repr__(self) -> str:
+        books = self.ledger.snapshot()
+        source = (f"curves={self.curves!r}" if self.curves is not None else f"predictor={self.predictor!r}")
+        chain = textwrap.indent(repr(self.chain), "  ").lstrip()
+        return (
+            f"BudgetedRunnable(budget={type(self.ledger).__name__}: {books.free} of {books.budget} tokens free, "
+            f"{source}, max_tokens={self.max_tokens}, on_abandon={self.on_abandon!r},\n  chain={chain})"
         )
 
-    def _abandoned_indices(self, plan: BatchPlan) -> list[int]:
-        missing = [i for i, g in enumerate(plan.grants) if g == 0]
-        if self.on_abandon == "raise" and missing:
-            self._release_all(plan)
-            raise InputAbandoned(self._abandoned(plan, missing[0]))
-        return missing
+    # --- one allocation per batch -----------------------------------------------------
 
-    def _release_all(self, plan: BatchPlan) -> None:
-        for i in plan.budgets:
-            self.ledger.release(f"{plan.batch_id}:{i}")
+    def _open(self, inputs: list[Any], config: Any) -> BatchPlan:
+        texts = [self.text_of(x) for x in inputs]
+        curves, spread = self._source.for_inputs(inputs)
+        budget = self.ledger.snapshot().free
+        set_aside = 0  # tokens kept for the fallbacks of the inputs the allocation abandons
+        for _ in range(8):
+            solution = solve_shuffled(curves, spread, budget - set_aside, risk_aware=self.risk_aware, seed=self.seed)
+            wanted = min(budget, int((solution.tokens == 0).sum()) * (self.fallback_tokens or 0))
+            if wanted <= set_aside:
+                break
+            set_aside = wanted
+        plan = BatchPlan.open(self.ledger, solution, budget, texts, config,
+                              fallback_tokens=self.fallback_tokens, min_call_tokens=self.min_call_tokens)
+        if self.on_abandon == "raise" and plan.abandoned:
+            plan.release(self.ledger)
+            raise InputAbandoned(plan.abandoned_marker(plan.abandoned[0]))
+        return plan
 
-    def _fallback(self) -> Runnable[Any, Any] | None:
-        if isinstance(self.on_abandon, str):
-            return None
-        if isinstance(self.on_abandon, Runnable):
-            return self.on_abandon
-        return RunnableLambda(self.on_abandon)
+    def _parent_manager(self, plan: BatchPlan, manager_class: Any) -> Any:
+        first = plan.user_configs[0] if plan.user_configs else ensure_config(None)
+        return manager_class.configure(
+            inheritable_callbacks=first.get("callbacks"), local_callbacks=None, verbose=False,
+            inheritable_tags=first.get("tags"), local_tags=None,
+            inheritable_metadata=first.get("metadata"), local_metadata={ALLOCATION_KEY: plan.allocation()},
+        )
 
-    def _teach(self, observations: list[Observation]) -> None:
+    def _run_name(self, plan: BatchPlan) -> str:
+        first = plan.user_configs[0] if plan.user_configs else {}
+        return first.get("run_name") or self.get_name()
+
+    def _configs(self, plan: BatchPlan, parent: BaseCallbackManager | None) -> dict[int, RunnableConfig]:
+        first = plan.user_configs[0] if plan.user_configs else {}
+        concurrency = first.get("max_concurrency") or self.max_concurrency
+        return plan.configs(parent, knobs_for(self.effort_levels), concurrency)
+
+    def _close(self, plan: BatchPlan, outputs: dict[int, Any]) -> BatchReport:
+        report, observations = plan.settle(self.ledger, outputs)
+        self.last_report = report
+        if math.isfinite(plan.solution.shadow_price) and plan.solution.shadow_price > 0:
+            self.price = plan.solution.shadow_price
         update = getattr(self.predictor, "update", None)
         if self.learn and observations and callable(update) and self.curves is None:
             update(observations)
+        return report
 
-    def _finish(self, plan: BatchPlan, n: int, outputs: dict[int, Any], return_exceptions: bool) -> BatchRun:
-        usage = plan.tracker.usage_by_input()
-        rows, observations, spent = [], [], 0
-        for i in range(n):
-            grant, seen, used = plan.grants[i], usage.get(i), 0
-            if i in plan.budgets:
-                # The tracker also sees calls of models that were not wrapped: charge those too.
-                used = max(plan.budgets[i].spent, seen.output_tokens if seen else 0)
-                self.ledger.settle(f"{plan.batch_id}:{i}", used)
-                spent += used
-                if not isinstance(outputs.get(i), BaseException):
-                    learned = observation_of(plan.texts[i], seen, grant)
-                    if learned is not None:
-                        observations.append(learned)
-            error = outputs.get(i)
-            rows.append(
-                InputReport(
-                    index=i,
-                    cap=grant,
-                    output_tokens=used,
-                    reasoning_tokens=seen.reasoning_tokens if seen else 0,
-                    input_tokens=seen.input_tokens if seen else 0,
-                    calls=seen.calls if seen else 0,
-                    cut_off=bool(seen and seen.cut_off),
-                    abandoned=grant == 0,
-                    error=f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else None,
-                    flags=seen.flags if seen else (),
-                )
-            )
-        solution = plan.solution
-        report = BatchReport(
-            budget=plan.budget,
-            granted=sum(plan.grants),
-            spent=spent,
-            shadow_price=solution.shadow_price,
-            predicted_utility=solution.utility,
-            upper_bound=solution.upper_bound,
-            inputs=tuple(rows),
-        )
-        self.last_report = report
-        if math.isfinite(solution.shadow_price) and solution.shadow_price > 0:
-            self.price = solution.shadow_price
-        self._teach(observations)
-        ordered = [outputs[i] for i in range(n)]
+    def _ordered(self, plan: BatchPlan, outputs: dict[int, Any], report: BatchReport,
+                 return_exceptions: bool) -> BatchRun:
+        ordered = [outputs[i] for i in range(len(plan.texts))]
         if not return_exceptions and any(isinstance(o, BaseException) for o in ordered):
             raise BudgetedBatchError(ordered, report)
         return BatchRun(outputs=ordered, report=report)
 
-    # --- batches ---------------------------------------------------------------------
+    @staticmethod
+    def _run_outputs(plan: BatchPlan, outputs: dict[int, Any], report: BatchReport) -> dict[str, Any]:
+        return {"output": [outputs.get(i) for i in range(len(plan.texts))],
+                ALLOCATION_KEY: {**plan.allocation(), "spent": report.spent}}
+
+    def _fallback(self) -> Runnable[Any, Any] | None:
+        return self.on_abandon if isinstance(self.on_abandon, Runnable) else None
+
+    def _groups(self, plan: BatchPlan, kwargs: dict[str, Any]) -> list[tuple[list[int], Runnable[Any, Any], dict]]:
+        """What runs: the funded inputs through the chain, then the abandoned ones through the fallback."""
+        fallback = self._fallback()
+        groups = [(plan.funded, self._shared, kwargs)] + ([(plan.abandoned, fallback, {})] if fallback else [])
+        return [(indices, runnable, extra) for indices, runnable, extra in groups if indices]
+
+    def _markers(self, plan: BatchPlan) -> dict[int, Abandoned]:
+        """The abandoned inputs that get their ``Abandoned`` (no fallback runs for them)."""
+        return {} if self._fallback() is not None else {i: plan.abandoned_marker(i) for i in plan.abandoned}
 
     def run_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -303,6 +309,8 @@ class BudgetedRunnable(Runnable[Any, Any]):
         Args:
             inputs: The batch.
             config: One config for all inputs or one per input (merged with the caps).
+                The batch is one run (named after the runner), a child of the first
+                config's callbacks, with the allocation in its metadata and outputs.
             return_exceptions: Put a failed input's exception in its place instead of
                 raising :class:`BudgetedBatchError` (which carries every output).
             **kwargs: Passed on to the chain's ``batch``.
@@ -311,51 +319,48 @@ class BudgetedRunnable(Runnable[Any, Any]):
             :class:`BatchRun` with the outputs in input order and the report.
         """
         inputs = list(inputs)
-        plan = self._plan(inputs, config)
-        abandoned = self._abandoned_indices(plan)
-        funded = sorted(plan.configs)
+        plan = self._open(inputs, config)
+        run = self._parent_manager(plan, CallbackManager).on_chain_start(
+            None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
         outputs: dict[int, Any] = {}
         try:
-            if funded:
-                results = self.chain.batch(
-                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True, **kwargs
-                )
-                outputs.update(zip(funded, results))
-        except BaseException:
-            self._release_all(plan)
+            configs = self._configs(plan, run.get_child())
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                results = runnable.batch([inputs[i] for i in indices], [configs[i] for i in indices],
+                                         return_exceptions=True, **extra)
+                outputs.update(zip(indices, results))
+            outputs.update(self._markers(plan))
+        except BaseException as error:
+            self._close(plan, outputs)
+            run.on_chain_error(error)
             raise
-        fallback = self._fallback()
-        if fallback is not None and abandoned:
-            outputs.update(zip(abandoned, fallback.batch([inputs[i] for i in abandoned], return_exceptions=True)))
-        else:
-            outputs.update({i: self._abandoned(plan, i) for i in abandoned})
-        return self._finish(plan, len(inputs), outputs, return_exceptions)
+        report = self._close(plan, outputs)
+        run.on_chain_end(self._run_outputs(plan, outputs, report))
+        return self._ordered(plan, outputs, report, return_exceptions)
 
     async def arun_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> BatchRun:
         """Async twin of :meth:`run_batch`."""
         inputs = list(inputs)
-        plan = self._plan(inputs, config)
-        abandoned = self._abandoned_indices(plan)
-        funded = sorted(plan.configs)
+        plan = self._open(inputs, config)
+        run = await self._parent_manager(plan, AsyncCallbackManager).on_chain_start(
+            None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
         outputs: dict[int, Any] = {}
         try:
-            if funded:
-                results = await self.chain.abatch(
-                    [inputs[i] for i in funded], [plan.configs[i] for i in funded], return_exceptions=True, **kwargs
-                )
-                outputs.update(zip(funded, results))
-        except BaseException:
-            self._release_all(plan)
+            configs = self._configs(plan, run.get_child())
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                results = await runnable.abatch([inputs[i] for i in indices], [configs[i] for i in indices],
+                                                return_exceptions=True, **extra)
+                outputs.update(zip(indices, results))
+            outputs.update(self._markers(plan))
+        except BaseException as error:
+            self._close(plan, outputs)
+            await run.on_chain_error(error)
             raise
-        fallback = self._fallback()
-        if fallback is not None and abandoned:
-            results = await fallback.abatch([inputs[i] for i in abandoned], return_exceptions=True)
-            outputs.update(zip(abandoned, results))
-        else:
-            outputs.update({i: self._abandoned(plan, i) for i in abandoned})
-        return self._finish(plan, len(inputs), outputs, return_exceptions)
+        report = self._close(plan, outputs)
+        await run.on_chain_end(self._run_outputs(plan, outputs, report))
+        return self._ordered(plan, outputs, report, return_exceptions)
 
     def batch(
         self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -369,12 +374,83 @@ class BudgetedRunnable(Runnable[Any, Any]):
         """Async twin of :meth:`batch`."""
         return (await self.arun_batch(inputs, config, return_exceptions=return_exceptions, **kwargs)).outputs
 
+    def batch_as_completed(
+        self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
+    ) -> Iterator[tuple[int, Any]]:
+        """``(index, output)`` pairs as inputs finish, under one allocation for the whole batch.
+
+        Abandoned inputs come first. The ledger is settled and :attr:`last_report`
+        set when the iteration ends (or is stopped: inputs still running are
+        waited for, the ones not started are never sent).
+        """
+        inputs = list(inputs)
+        plan = self._open(inputs, config)
+        run = self._parent_manager(plan, CallbackManager).on_chain_start(
+            None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
+        outputs: dict[int, Any] = {}
+        streams: list[Any] = []
+        try:
+            configs = self._configs(plan, run.get_child())
+            for i, marker in self._markers(plan).items():
+                outputs[i] = marker
+                yield i, marker
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                stream = runnable.batch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
+                                                     return_exceptions=True, **extra)
+                streams.append(stream)
+                for j, output in stream:
+                    outputs[indices[j]] = output
+                    if isinstance(output, BaseException) and not return_exceptions:
+                        raise output
+                    yield indices[j], output
+        except BaseException as error:
+            for stream in streams:
+                stream.close()  # waits for the inputs in flight, cancels the others
+            self._close(plan, outputs)
+            run.on_chain_error(error)
+            raise
+        report = self._close(plan, outputs)
+        run.on_chain_end(self._run_outputs(plan, outputs, report))
+
+    async def abatch_as_completed(
+        self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """Async twin of :meth:`batch_as_completed`."""
+        inputs = list(inputs)
+        plan = self._open(inputs, config)
+        run = await self._parent_manager(plan, AsyncCallbackManager).on_chain_start(
+            None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
+        outputs: dict[int, Any] = {}
+        streams: list[Any] = []
+        try:
+            configs = self._configs(plan, run.get_child())
+            for i, marker in self._markers(plan).items():
+                outputs[i] = marker
+                yield i, marker
+            for indices, runnable, extra in self._groups(plan, kwargs):
+                stream = runnable.abatch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
+                                                      return_exceptions=True, **extra)
+                streams.append(stream)
+                async for j, output in stream:
+                    outputs[indices[j]] = output
+                    if isinstance(output, BaseException) and not return_exceptions:
+                        raise output
+                    yield indices[j], output
+        except BaseException as error:
+            for stream in streams:
+                await stream.aclose()
+            self._close(plan, outputs)
+            await run.on_chain_error(error)
+            raise
+        report = self._close(plan, outputs)
+        await run.on_chain_end(self._run_outputs(plan, outputs, report))
+
     # --- one input at a time ----------------------------------------------------------
 
     def quote(self, input: Any) -> tuple[int, str]:
         """The grant one input would get now, and why: the pacer's quote, or its best
         response at the last batch's price, cut to what the ledger has free (0 = abandon)."""
-        curves, _ = self.curves_for([input])
+        curves, _ = self._source.for_inputs([input])
         free = self.ledger.snapshot().free
         if self.pacer is not None:
             quote = self.pacer.quote(curves)
@@ -397,22 +473,42 @@ class BudgetedRunnable(Runnable[Any, Any]):
             return 0, f"abandoned: {free} tokens free, too few to be worth a call"
         return grant, f"funded with the {grant} tokens left"
 
-    def _single(self, input: Any, config: RunnableConfig | None) -> Any:
+    def _single(self, input: Any, config: RunnableConfig | None) -> tuple[Abandoned | SingleCall, RunnableConfig]:
+        """Quote and reserve one input: what to run it with (or its ``Abandoned``) and its run's config."""
+        config = ensure_config(config)
+        callbacks = config.get("callbacks")
+        if self.pacer is None and isinstance(callbacks, BaseCallbackManager) and callbacks.parent_run_id is not None:
+            raise NestedRunnerError(
+                "BudgetedRunnable got a single input from inside another runnable and has no pacer: an enclosing "
+                "batch (RunnableParallel(...).batch and the like) hands it its inputs one invoke at a time, so "
+                "each would be priced alone instead of in one allocation. Make the runner the outermost runnable "
+                "(BudgetedRunnable(RunnableParallel(...), ...).batch(inputs)), or pass pacer= to price single inputs"
+            )
         grant, why = self.quote(input)
         query_id = f"single:{uuid.uuid4().hex[:12]}"
+        runnable: Runnable[Any, Any] = self._shared
         if grant == 0 or self.ledger.try_reserve(query_id, grant) is None:
-            abandoned = Abandoned(index=0, reason=why if grant == 0 else "abandoned: the ledger is spent",
-                                  shadow_price=self.price)
+            why = why if grant == 0 else "abandoned: the ledger is spent"
+            abandoned = Abandoned(index=0, reason=why, shadow_price=self.price)
+            fallback = self._fallback()
             if self.on_abandon == "raise":
                 raise InputAbandoned(abandoned)
-            return abandoned
+            if fallback is None:
+                return abandoned, merge_configs(config, {"metadata": {INPUT_CAP_KEY: 0, "clear_fast_quote": why}})
+            # Reserved even at 0 tokens: usage of models in it that were not wrapped is charged all the same.
+            grant, runnable = int(self.ledger.reserve(query_id, self.fallback_tokens, at_least=0).tokens), fallback
         tracker = UsageTracker()
-        budget = TokenBudget(grant, min_call_tokens=min(self.min_call_tokens, grant))
-        return query_id, budget, self._run_config(ensure_config(config), grant, 0, tracker, budget, None), tracker
+        budget = TokenBudget(grant, min_call_tokens=max(1, min(self.min_call_tokens, grant)))
+        ours: dict[str, Any] = {
+            "configurable": knobs_for(self.effort_levels)(budget, grant),
+            "metadata": {INPUT_KEY: 0, INPUT_CAP_KEY: grant, "clear_fast_quote": why},
+            "callbacks": [tracker],
+        }
+        return SingleCall(runnable, query_id, budget, tracker), merge_configs(config, cast(RunnableConfig, ours))
 
-    def _settle_single(self, query_id: str, budget: TokenBudget, tracker: UsageTracker) -> None:
-        used = max(budget.spent, tracker.output_tokens)
-        self.ledger.settle(query_id, used)
+    def _settle_single(self, call: SingleCall) -> None:
+        used = max(call.budget.spent, call.tracker.output_tokens)
+        self.ledger.settle(call.query_id, used)
         if self.pacer is not None:
             try:
                 self.pacer.record(used)
@@ -420,52 +516,90 @@ class BudgetedRunnable(Runnable[Any, Any]):
                 pass  # the pacer reads its spend from a ledger: the settle above is enough
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Run one input with a cap quoted from the pacer (or the last price) and reserved on the ledger."""
-        planned = self._single(input, config)
-        if isinstance(planned, Abandoned):
-            fallback = self._fallback()
-            return planned if fallback is None else fallback.invoke(input, config)
-        query_id, budget, run_config, tracker = planned
-        try:
-            return self.chain.invoke(input, run_config, **kwargs)
-        finally:
-            self._settle_single(query_id, budget, tracker)
+        """Run one input with a cap quoted from the pacer (or the last price) and reserved on the ledger.
+
+        The call is one run named after the runner; its quote is in the metadata."""
+        planned, config = self._single(input, config)
+
+        def run(value: Any, config: RunnableConfig) -> Any:
+            if isinstance(planned, Abandoned):
+                return planned
+            try:
+                return planned.runnable.invoke(value, config, **kwargs)
+            finally:
+                self._settle_single(planned)
+
+        return self._call_with_config(run, input, config)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Async twin of :meth:`invoke`."""
-        planned = self._single(input, config)
-        if isinstance(planned, Abandoned):
-            fallback = self._fallback()
-            return planned if fallback is None else await fallback.ainvoke(input, config)
-        query_id, budget, run_config, tracker = planned
-        try:
-            return await self.chain.ainvoke(input, run_config, **kwargs)
-        finally:
-            self._settle_single(query_id, budget, tracker)
+        planned, config = self._single(input, config)
+
+        async def run(value: Any, config: RunnableConfig) -> Any:
+            if isinstance(planned, Abandoned):
+                return planned
+            try:
+                return await planned.runnable.ainvoke(value, config, **kwargs)
+            finally:
+                self._settle_single(planned)
+
+        return await self._acall_with_config(run, input, config)
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Stream one input's output; its tokens are settled when the stream ends."""
-        planned = self._single(input, config)
-        if isinstance(planned, Abandoned):
-            fallback = self._fallback()
-            yield planned if fallback is None else fallback.invoke(input, config)
-            return
-        query_id, budget, run_config, tracker = planned
-        try:
-            yield from self.chain.stream(input, run_config, **kwargs)
-        finally:
-            self._settle_single(query_id, budget, tracker)
+        """Stream one input's output; its tokens are settled when the stream ends (or is closed)."""
+        planned, config = self._single(input, config)
+
+        def run(values: Iterator[Any], config: RunnableConfig) -> Iterator[Any]:
+            value = next(values)
+            if isinstance(planned, Abandoned):
+                yield planned
+                return
+            try:
+                yield from planned.runnable.stream(value, config, **kwargs)
+            finally:
+                self._settle_single(planned)
+
+        yield from self._transform_stream_with_config(iter([input]), run, config)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
-        planned = self._single(input, config)
-        if isinstance(planned, Abandoned):
-            fallback = self._fallback()
-            yield planned if fallback is None else await fallback.ainvoke(input, config)
-            return
-        query_id, budget, run_config, tracker = planned
-        try:
-            async for chunk in self.chain.astream(input, run_config, **kwargs):
-                yield chunk
-        finally:
-            self._settle_single(query_id, budget, tracker)
+        planned, config = self._single(input, config)
+
+        async def run(values: AsyncIterator[Any], config: RunnableConfig) -> AsyncIterator[Any]:
+            value = await values.__anext__()
+            if isinstance(planned, Abandoned):
+                yield planned
+                return
+            try:
+                async for chunk in planned.runnable.astream(value, config, **kwargs):
+                    yield chunk
+            finally:
+                self._settle_single(planned)
+
+        async def one() -> AsyncIterator[Any]:
+            yield input
+
+        async for chunk in self._atransform_stream_with_config(one(), run, config):
+            yield chunk
+
+
+@dataclass(frozen=True)
+class SingleCall:
+    """One input reserved on the ledger: the runnable it runs (the chain, or the fallback) and its books."""
+
+    runnable: Runnable[Any, Any]
+    query_id: str
+    budget: TokenBudget
+    tracker: UsageTracker
+
+
+def _run_id(plan: BatchPlan) -> Any:
+    return plan.user_configs[0].pop("run_id", None) if plan.user_configs else None
+
+
+def _output_limit_of(chain: Runnable[Any, Any]) -> int | None:
+    """The most one input can use: the sum of the output limits of the budgeted models in ``chain``."""
+    limits = [model.output_limit for model in budgeted_models(chain)]
+    if not limits or any(limit is None for limit in limits):
+        return None
+    return int(sum(cast(list[int], limits)))

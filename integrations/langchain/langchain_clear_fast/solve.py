@@ -12,6 +12,8 @@ is kept. Both answers are read through one small record.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,3 +75,49 @@ def _from_exact(exact: Allocation, *, utility: float, upper_bound: float) -> Sol
         breakeven=np.asarray(exact.breakeven, dtype=np.float64),
         reasons=tuple(exact.why(i) for i in range(len(exact.tokens))),
     )
+
+
+def solve_shuffled(
+    curves: SurgeCurves, spread: NDArray[np.float64], budget: int, *, risk_aware: bool, seed: int
+) -> Solution:
+    """:func:`solve` on the inputs in a seeded random order, answered in input order.
+
+    The solvers break ties between alike inputs by position (the first ones are
+    funded), which would drop the tail of a dataset whose inputs look the same to
+    the predictor. Shuffling first with ``seed`` spreads the funded ones over the
+    batch, the same way for the same seed. Abandoned inputs that have the same
+    curve as a funded one say so in their reason.
+    """
+    n = len(curves)
+    order = np.random.default_rng(seed).permutation(n)
+    shuffled = solve(curves.subset(order), spread[order], budget, risk_aware=risk_aware)
+    tokens = np.empty(n, dtype=np.int64)
+    tokens[order] = shuffled.tokens
+    breakeven = np.empty(n, dtype=np.float64)
+    breakeven[order] = shuffled.breakeven
+    reasons = [""] * n
+    for position, i in enumerate(order.tolist()):
+        reasons[i] = f"input {i}: " + _QUERY_PREFIX.sub("", shuffled.reasons[position])
+    keys = [_key(curves, spread, i) for i in range(n)]
+    alike = Counter(keys)
+    funded = Counter(key for key, t in zip(keys, tokens.tolist()) if t > 0)
+    for i, key in enumerate(keys):
+        if tokens[i] == 0 and funded[key]:
+            reasons[i] = (
+                f"input {i}: abandoned: {TIED}: the budget funds {funded[key]} of the {alike[key]} inputs "
+                f"with this predicted curve; which ones is decided by a shuffle seeded with {seed}"
+            )
+    return Solution(
+        tokens=tokens, shadow_price=shuffled.shadow_price, utility=shuffled.utility,
+        upper_bound=shuffled.upper_bound, breakeven=breakeven, reasons=tuple(reasons),
+    )
+
+
+#: Why an input was abandoned although an input with the same curve was funded.
+TIED = "tied with funded inputs"
+_QUERY_PREFIX = re.compile(r"^query \d+: ")
+
+
+def _key(curves: SurgeCurves, spread: NDArray[np.float64], i: int) -> tuple[float, ...]:
+    return (curves.tau[i], curves.alpha[i], curves.beta[i], curves.weight[i], curves.min_tokens[i],
+            curves.max_tokens[i], spread[i])

@@ -16,7 +16,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
-from .budgeted import CALL_CAP_KEY
+from .model_call import CALL_CAP_KEY
 
 #: Metadata key naming the input a run belongs to.
 INPUT_KEY = "clear_fast_input"

@@ -8,5 +8,7 @@ import sys
 from pathlib import Path
 
 CORE_TESTS = str(Path(__file__).resolve().parents[3] / "tests")
-if CORE_TESTS not in sys.path:
-    sys.path.insert(0, CORE_TESTS)
+HERE = str(Path(__file__).resolve().parent)  # references.py: allocations computed the documented way
+for folder in (CORE_TESTS, HERE):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)

@@ -20,3 +20,6 @@ def smollm2_url(tmp_path_factory: pytest.TempPathFactory):
             yield url
     except LocalModelUnavailable as missing:
         pytest.fail(str(missing))
+
+from support.network import network_off  # noqa: E402,F401  (autouse: only 127.0.0.1 is reachable)
+from support.openai_endpoint import endpoint  # noqa: E402,F401  (the recording OpenAI-compatible endpoint)

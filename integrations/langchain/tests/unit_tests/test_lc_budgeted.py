@@ -268,15 +268,25 @@ def test_a_failed_call_gives_its_reservation_back(reasoner):
     assert budget.remaining == 100 and budget.spent == 0 and budget.calls == 1
 
 
-def test_a_bind_tools_that_hides_the_model_is_refused(reasoner):
-    """If the model cannot be found in what bind_tools returned, the cap would be lost: say so."""
+def test_a_bind_tools_that_returns_no_binding_is_refused(reasoner):
+    """The wrapper binds the provider-formatted tools on itself: it needs them as a binding's kwargs."""
 
+    class WrapsItself(SimulatedReasoningChatModel):
+        def bind_tools(self, tools, **kwargs):
+            return RunnableLambda(lambda x: x) | self
+
+    with pytest.raises(TypeError, match="bind_tools returned RunnableSequence"):
+        budgeted(WrapsItself(reasoner=reasoner)).bind_tools([])
+
+
+def test_bind_tools_copying_the_model_still_caps(reasoner):
     class CopiesItself(SimulatedReasoningChatModel):
         def bind_tools(self, tools, **kwargs):
             return self.model_copy().bind(tools=tools)
 
-    with pytest.raises(TypeError, match="per-call cap would be lost"):
-        budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
+    bound = budgeted(CopiesItself(reasoner=reasoner)).bind_tools([])
+    bound.invoke("solve #3", capped(44))
+    assert reasoner.calls == [(3, 44)]
 
 
 def test_responses_api_gets_max_output_tokens_and_effort():
@@ -302,3 +312,47 @@ def test_responses_api_gets_max_output_tokens_and_effort():
     (path, body), = wire
     assert path == "/v1/responses" and body["max_output_tokens"] == 321 and body["reasoning"] == {"effort": "low"}
     assert budget.spent == 7 and out.usage_metadata["output_token_details"]["reasoning"] == 5
+
+
+# --- branches that run at once share one pool ------------------------------------------
+
+
+def test_split_budgets_share_what_is_left():
+    budget = TokenBudget(1000)
+    a, b = budget.split(2)
+    first = a.reserve()
+    second = b.reserve()
+    assert (first.cap, second.cap) == (500, 500)
+    first.settle(100)
+    again = a.reserve()  # b still holds its reservation: a may take all that is free
+    assert again.cap == 400
+    again.settle(0)
+    second.settle(500)
+    b.close()
+    assert a.remaining == 400 and budget.spent == 600 and a.spent == 100 and b.spent == 500
+
+
+def test_a_finished_branch_leaves_its_share_to_the_others():
+    budget = TokenBudget(900)
+    a, b, c = budget.split(3)
+    assert a.reserve().cap == 300
+    c.close()  # ended without a call
+    assert b.reserve().cap == 600  # everything not held by a
+
+
+def test_nested_splits_weigh_each_level():
+    budget = TokenBudget(1200)
+    outer, other = budget.split(2)
+    inner_a, inner_b = outer.split(2)
+    assert inner_a.reserve().cap == 300  # a quarter: half of the outer half
+    assert other.reserve().cap == 600  # the other half
+    assert inner_b.reserve().cap == 300
+    for child in (inner_a, inner_b):
+        child.close()
+    assert outer.remaining == 0  # all 1200 tokens are held by calls in flight
+
+
+def test_a_call_never_reserves_past_its_limit():
+    budget = TokenBudget(1000)
+    grant = budget.reserve(limit=250)
+    assert grant.cap == 250 and budget.remaining == 750

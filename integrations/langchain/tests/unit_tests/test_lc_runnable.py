@@ -23,6 +23,7 @@ from langchain_clear_fast import (
 )
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
+from references import one_query, seeded_allocation, seeded_risk_aware
 
 
 def prompt(q: int) -> str:
@@ -35,14 +36,14 @@ def chain(model):
 
 
 def by_query(curves: SurgeCurves):
-    """Curves for a batch of query numbers (the batch may be any subset, in any order)."""
-    return lambda inputs: curves.subset(np.asarray(inputs))
+    """Each input's curve: inputs are query numbers (a batch may be any subset, in any order)."""
+    return one_query(curves)
 
 
 def test_caps_are_the_global_allocation(chain, curves, reasoner):
-    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
     outputs = runner.batch(list(range(8)))
-    expected = allocate(curves, 400).tokens
+    expected = seeded_allocation(curves, 400)
     assert expected.sum() <= 400 and (expected == 0).any() and (expected > 0).any()
     report = runner.last_report
     assert [row.cap for row in report.inputs] == expected.tolist()
@@ -57,7 +58,7 @@ def test_caps_are_the_global_allocation(chain, curves, reasoner):
 
 
 def test_report_matches_the_model_and_the_ledger(chain, curves, reasoner):
-    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
     runner.batch(list(range(8)))
     report = runner.last_report
     truth = {q: reasoner.inner.answer(q, cap) for q, cap in reasoner.calls}
@@ -99,7 +100,7 @@ def test_budget_is_drawn_down_across_batches(chain, curves, reasoner):
 def test_a_shared_ledger_is_respected(chain, curves):
     ledger = Ledger(1000)
     ledger.reserve("someone else", 900)
-    runner = BudgetedRunnable(chain, budget=ledger, curves=curves)
+    runner = BudgetedRunnable(chain, budget=ledger, curves=by_query(curves))
     runner.batch(list(range(8)))
     assert runner.last_report.budget == 100 and runner.last_report.granted <= 100
 
@@ -111,7 +112,7 @@ def test_an_error_in_one_input_keeps_the_others(model, curves, reasoner):
         return prompt(q)
 
     chain = RunnableLambda(maybe_fail) | budgeted(model) | StrOutputParser()
-    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
     with pytest.raises(BudgetedBatchError, match="1 of 8 inputs failed") as caught:
         runner.batch(list(range(8)))
     outputs = caught.value.outputs
@@ -121,7 +122,7 @@ def test_an_error_in_one_input_keeps_the_others(model, curves, reasoner):
     books = runner.ledger.snapshot()
     assert books.reserved == 0 and books.balanced  # the failed input's grant went back
 
-    again = BudgetedRunnable(chain, budget=400, curves=curves).batch(list(range(8)), return_exceptions=True)
+    again = BudgetedRunnable(chain, budget=400, curves=by_query(curves)).batch(list(range(8)), return_exceptions=True)
     assert isinstance(again[1], RuntimeError) and again[0].startswith("Answer to #0")
 
 
@@ -132,10 +133,10 @@ def test_max_concurrency_is_honoured(curves):
     slow = RecordingReasoner(curves, delay=0.05)
     chain = RunnableLambda(prompt) | budgeted(SimulatedReasoningChatModel(reasoner=slow))
     flat = SurgeCurves.from_peak(np.full(8, 10.0), 1.0, 5.0, form="cumulative")
-    BudgetedRunnable(chain, budget=8 * 60, curves=flat, max_concurrency=2).batch(list(range(8)))
+    BudgetedRunnable(chain, budget=8 * 60, curves=one_query(flat), max_concurrency=2).batch(list(range(8)))
     assert len(slow.calls) == 8 and slow.most_in_flight == 2
     slow.most_in_flight = 0
-    BudgetedRunnable(chain, budget=8 * 60, curves=flat).batch(list(range(8)), {"max_concurrency": 3})
+    BudgetedRunnable(chain, budget=8 * 60, curves=one_query(flat)).batch(list(range(8)), {"max_concurrency": 3})
     assert slow.most_in_flight == 3
 
 
@@ -146,16 +147,16 @@ async def test_max_concurrency_is_honoured_by_abatch(curves):
     slow = RecordingReasoner(curves, delay=0.05)
     chain = RunnableLambda(prompt) | budgeted(SimulatedReasoningChatModel(reasoner=slow))
     flat = SurgeCurves.from_peak(np.full(8, 10.0), 1.0, 5.0, form="cumulative")
-    await BudgetedRunnable(chain, budget=8 * 60, curves=flat, max_concurrency=3).abatch(list(range(8)))
+    await BudgetedRunnable(chain, budget=8 * 60, curves=one_query(flat), max_concurrency=3).abatch(list(range(8)))
     assert len(slow.calls) == 8 and slow.most_in_flight == 3
 
 
 async def test_abatch_matches_batch(model, curves, reasoner):
     chain = RunnableLambda(prompt) | budgeted(model) | StrOutputParser()
-    sync_out = BudgetedRunnable(chain, budget=400, curves=curves).batch(list(range(8)))
+    sync_out = BudgetedRunnable(chain, budget=400, curves=by_query(curves)).batch(list(range(8)))
     sync_calls = sorted(reasoner.calls)
     reasoner.calls.clear()
-    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
     async_out = await runner.abatch(list(range(8)))
     assert sorted(reasoner.calls) == sync_calls
     assert [o if isinstance(o, str) else o.index for o in async_out] == [
@@ -165,7 +166,7 @@ async def test_abatch_matches_batch(model, curves, reasoner):
 
 
 def test_fallback_runs_instead_of_the_model(chain, curves, reasoner):
-    runner = BudgetedRunnable(chain, budget=150, curves=curves, on_abandon=lambda q: f"skipped {q}")
+    runner = BudgetedRunnable(chain, budget=150, curves=by_query(curves), on_abandon=lambda q: f"skipped {q}")
     outputs = runner.batch(list(range(8)))
     abandoned = [i for i, row in enumerate(runner.last_report.inputs) if row.abandoned]
     assert abandoned and all(outputs[i] == f"skipped {i}" for i in abandoned)
@@ -173,7 +174,7 @@ def test_fallback_runs_instead_of_the_model(chain, curves, reasoner):
 
 
 def test_raise_on_abandon_sends_nothing(chain, curves, reasoner):
-    runner = BudgetedRunnable(chain, budget=150, curves=curves, on_abandon="raise")
+    runner = BudgetedRunnable(chain, budget=150, curves=by_query(curves), on_abandon="raise")
     with pytest.raises(InputAbandoned, match="abandoned"):
         runner.batch(list(range(8)))
     assert reasoner.calls == [] and runner.ledger.snapshot().reserved == 0
@@ -197,12 +198,8 @@ TAU = [20.0, 35.0, 50.0, 80.0, 120.0, 400.0, 900.0, 1500.0]
 
 
 def risk_aware_reference(tau, spread, width, budget):
-    """The better, in expected accuracy, of allocate_uncertain and allocate on the median thresholds."""
-    curves = SurgeCurves.from_peak(np.asarray(tau, float), 1.0, width, form="cumulative")
-    uncertain = allocate_uncertain(curves, spread, budget)
-    exact = allocate(curves, budget).tokens
-    exact_value = expected_utility(curves, spread, exact[:, None]).sum()
-    return exact if exact_value > uncertain.total_expected_utility else uncertain.tokens
+    """The better, in expected accuracy, of allocate_uncertain and allocate, on the shuffled inputs."""
+    return seeded_risk_aware(SurgeCurves.from_peak(np.asarray(tau, float), 1.0, width, form="cumulative"), spread, budget)
 
 
 @pytest.mark.parametrize("spread", [0.4, 1.0])
@@ -227,8 +224,8 @@ def test_trusting_the_prediction_is_allocate(chain):
     predictor = FixedPredictor(TAU, np.full(8, 0.4))
     runner = BudgetedRunnable(chain, budget=400, predictor=predictor, width=25.0, risk_aware=False, text_of=prompt)
     runner.batch(list(range(8)))
-    reference = allocate(SurgeCurves.from_peak(TAU, 1.0, 25.0, form="cumulative"), 400)
-    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
+    reference = seeded_allocation(SurgeCurves.from_peak(TAU, 1.0, 25.0, form="cumulative"), 400)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tolist()
 
 
 def test_the_predictor_learns_from_finished_inputs(chain, reasoner):
@@ -285,9 +282,13 @@ def test_bad_arguments(chain, kwargs, error, message):
         BudgetedRunnable(chain, **kwargs)
 
 
-def test_curves_of_the_wrong_length(chain, curves):
-    with pytest.raises(ValueError, match="8 queries for a batch of 2"):
-        BudgetedRunnable(chain, budget=100, curves=curves).batch([0, 1])
+def test_curves_must_be_per_input(chain, curves):
+    with pytest.raises(TypeError, match="would tie the runner to batches of exactly that size"):
+        BudgetedRunnable(chain, budget=100, curves=curves)
+    with pytest.raises(ValueError, match="`curves` of input 0 must be SurgeCurves of one query"):
+        BudgetedRunnable(chain, budget=100, curves=lambda q: curves.subset([q, q])).batch([0, 1])
+    with pytest.raises(ValueError, match="input 0 has no column 'curve'"):
+        BudgetedRunnable(chain, budget=100, curves="curve").batch([0, 1])
 
 
 # --- single inputs: a quote at the current price, reserved and settled ---------------
@@ -348,7 +349,7 @@ def test_a_multi_call_chain_shares_its_inputs_grant(model, curves, reasoner):
     """An input whose chain calls the model twice: the second call gets what the first left."""
     wrapped = budgeted(model)
     chain = RunnableLambda(lambda q: [wrapped.invoke(prompt(q)), wrapped.invoke(prompt(q))])
-    runner = BudgetedRunnable(chain, budget=400, curves=curves)
+    runner = BudgetedRunnable(chain, budget=400, curves=by_query(curves))
     runner.batch([0, 1, 2, 3, 4, 5, 6, 7], return_exceptions=True)
     for row in runner.last_report.inputs:
         if row.abandoned:
@@ -380,6 +381,6 @@ def test_a_fitted_profile_sets_the_curve_shape(chain, curves):
                               text_of=prompt)
     assert runner.width == 1.0 / profile.beta and runner.ceiling == profile.success_probability
     runner.batch(list(range(8)))
-    reference = allocate(SurgeCurves.from_peak(TAU, profile.success_probability, 1.0 / profile.beta,
-                                               form="cumulative"), 300)
-    assert [row.cap for row in runner.last_report.inputs] == reference.tokens.tolist()
+    reference = seeded_allocation(SurgeCurves.from_peak(TAU, profile.success_probability, 1.0 / profile.beta,
+                                                        form="cumulative"), 300)
+    assert [row.cap for row in runner.last_report.inputs] == reference.tolist()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from clear_fast import allocate, make_stream
+from clear_fast import make_stream
 from langchain_clear_fast.simulated_chat_model import SimulatedReasoningChatModel
 from clear_fast.workloads.simulated_model import SimulatedReasoner
 from langchain_clear_fast import CAP_KEY, Abandoned, BudgetedRunnable, budgeted
 from langchain_core.runnables import RunnableLambda
+from references import one_query, seeded_allocation
 
 N = 120
 
@@ -22,9 +23,9 @@ def test_clear_beats_uniform_through_the_chain():
     chain = RunnableLambda(lambda q: f"Problem #{q}") | budgeted(SimulatedReasoningChatModel(reasoner=reasoner))
     budget = 150 * N  # scarce: about 150 tokens per query
 
-    runner = BudgetedRunnable(chain, budget=budget, curves=stream.curves)
+    runner = BudgetedRunnable(chain, budget=budget, curves=one_query(stream.curves))
     clear = runner.batch(list(range(N)))
-    grants = allocate(stream.curves, budget).tokens
+    grants = seeded_allocation(stream.curves, budget)
     uniform = chain.batch(list(range(N)), {"configurable": {CAP_KEY: budget // N}})
 
     # The chain's answers are the simulated model's answers at the same caps.

@@ -79,12 +79,22 @@ def test_strict_mode_stops_uncapped_calls_before_the_request(reasoner):
     assert reasoner.calls == [(1, 30)]
 
 
-def test_a_cap_above_the_grant_is_caught(reasoner):
-    """A cap bound on the model beats the configured one; the tracker notices."""
+def test_a_bound_cap_above_the_grant_is_lowered_to_it(reasoner):
+    """A cap bound on the wrapped model may lower the grant, never raise it."""
     tracker = UsageTracker(strict=True)
     chain = budgeted(SimulatedReasoningChatModel(reasoner=reasoner)).bind(max_tokens=500)
+    chain.invoke("solve #1", {"configurable": {CAP_KEY: 30}, "callbacks": [tracker]})
+    chain.invoke("solve #2", {"configurable": {CAP_KEY: 900}, "callbacks": [tracker]})
+    assert reasoner.calls == [(1, 30), (2, 500)]
+    assert [call.flags for call in tracker.calls] == [(), ()]
+
+
+def test_a_cap_above_the_grant_is_caught(reasoner):
+    """A model that was not wrapped runs under its own cap; the tracker refuses one above the grant."""
+    tracker = UsageTracker(strict=True)
+    model = SimulatedReasoningChatModel(reasoner=reasoner, max_tokens=500)
     with pytest.raises(UncappedCall, match="cap 500 is above the 30 tokens granted"):
-        chain.invoke("solve #1", {"configurable": {CAP_KEY: 30}, "callbacks": [tracker]})
+        model.invoke("solve #1", {"metadata": {"clear_fast_cap": 30}, "callbacks": [tracker]})
     assert reasoner.calls == []
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from clear_fast import SurgeCurves, allocate
+from clear_fast import SurgeCurves
 from langchain_clear_fast import Abandoned, BudgetedRunnable, UsageTracker, budgeted
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
+from references import seeded_allocation
 from support.openai_endpoint import RecordingEndpoint, endpoint  # noqa: F401
 
 NEEDS = [40, 80, 120, 700, 2500, 60]
@@ -28,12 +29,16 @@ def curves():
     return SurgeCurves.from_peak(np.asarray(NEEDS, float), 1.0, 20.0, form="cumulative")
 
 
+def curve_of(x):
+    return curves().subset([x["i"]])
+
+
 def test_per_input_caps_and_efforts_on_the_wire(endpoint):
     runner = BudgetedRunnable(
-        chain_for(endpoint), budget=600, curves=curves(), effort_levels={"low": 0, "medium": 120}
+        chain_for(endpoint), budget=600, curves=curve_of, effort_levels={"low": 0, "medium": 120}
     )
     outputs = runner.batch(inputs())
-    expected = allocate(curves(), 600).tokens
+    expected = seeded_allocation(curves(), 600)
     assert (expected == 0).any()
     assert len(endpoint.bodies) == int((expected > 0).sum())
     for i, cap in enumerate(expected):
@@ -51,17 +56,17 @@ def test_per_input_caps_and_efforts_on_the_wire(endpoint):
 
 
 async def test_async_batch_and_max_tokens_servers(endpoint):
-    runner = BudgetedRunnable(chain_for(endpoint, openai_cap_param="max_tokens"), budget=600, curves=curves())
+    runner = BudgetedRunnable(chain_for(endpoint, openai_cap_param="max_tokens"), budget=600, curves=curve_of)
     await runner.abatch(inputs())
     caps = {b["messages"][-1]["content"]: b["max_tokens"] for b in endpoint.bodies}
-    expected = allocate(curves(), 600).tokens
+    expected = seeded_allocation(curves(), 600)
     assert caps == {f"task {i}: need {NEEDS[i]}": int(c) for i, c in enumerate(expected) if c}
 
 
 def test_tracker_sees_the_cap_chatopenai_reports(endpoint):
     tracker = UsageTracker(strict=True)
-    runner = BudgetedRunnable(chain_for(endpoint), budget=600, curves=curves())
+    runner = BudgetedRunnable(chain_for(endpoint), budget=600, curves=curve_of)
     runner.batch(inputs(), {"callbacks": [tracker]})
-    expected = allocate(curves(), 600).tokens
+    expected = seeded_allocation(curves(), 600)
     by_cap = sorted((call.cap, call.output_tokens) for call in tracker.calls)
     assert by_cap == sorted((int(c), min(int(c), n)) for c, n in zip(expected, NEEDS) if c)
