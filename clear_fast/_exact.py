@@ -22,12 +22,14 @@ The step
    ``lam``), the answer is certified: at a large batch this is all that runs.
 2. Otherwise a better starting answer is tried (the best single query given
    the whole budget, where clearing fails on scarce budgets), each query's
-   least loss is computed (vectorised, O(n)), and the queries whose least loss
-   is below ``UB - V - tolerance`` go to the search (the kernel's
-   ``token_search``, clear_fast/_reference/exact_search.py has the mathematics): rounds of exact dynamic programming over whole tokens, each
-   restricted to the grants whose loss is below its threshold. After a round
-   with threshold ``theta`` the optimum is at most ``max(best found, UB - theta)``;
-   the thresholds grow until that meets the tolerance.
+   least loss is computed (vectorised, O(n), after a cheaper bound has set
+   most of a large batch aside), and the queries whose least loss is below
+   ``UB - V - tolerance`` go to the kernel's ``token_search``
+   (clear_fast/_reference/exact_search.py has its mathematics): rounds of
+   exact dynamic programming over whole tokens, each restricted to the grants
+   whose loss is below its threshold. After a round with threshold ``theta``
+   the optimum is at most ``max(best found, UB - theta)``; the thresholds grow
+   until that meets the tolerance.
 3. The work is capped (:data:`WORK_CAP` cells, one grant tried against one budget
    state): at the cap the best answer so far is returned with the bound the
    completed rounds proved, and ``optimal`` is False.

@@ -7,7 +7,7 @@ equal to the LP relaxation the greedy solves. When the greedy's answer is
 within ``max(rtol * utility, lam)`` of it, it is certified. Otherwise the
 leftover budget is first spent on the best upgrades (a cheaper level off the
 hull may still fit where the next hull step does not), and the queries the
-bound cannot settle go to the exact kernel's ``level_search``: rounds of a
+bound cannot settle go to the kernel's ``level_search``: rounds of a
 Pareto-front dynamic programme over (cost, value), each restricted to the
 levels whose loss ``S_q - (u_ql - lam c_ql)`` is below its threshold (see
 :mod:`clear_fast._reference.exact_search`). Costs need not be whole.
