@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import sentence_column
 from .sentence_column import Field, sentences
 
 FUNDED = "funded with {tokens} tokens (break-even price {breakeven} >= shadow price {price})"
@@ -45,7 +46,12 @@ def curve_reasons(alloc: Any) -> Any:
     n = len(alloc)
     if alloc._losses is not None:
         # the whole-token search ran: its sentences depend on each query's loss, so ask ``why`` itself
-        return [alloc.why(i).removeprefix(f"query {i}: ") for i in range(n)]
+        reasons = [alloc.why(i).removeprefix(f"query {i}: ") for i in range(n)]
+        if not sentence_column.pyarrow_installed():  # the same switch ``sentences`` reads
+            return reasons
+        import pyarrow  # the column type ``sentences`` returns when pyarrow is installed
+
+        return pyarrow.array(reasons, type=pyarrow.string())
     tokens, breakeven = alloc.tokens, alloc.breakeven
     funded = tokens > 0
     marginal = np.zeros(n, dtype=np.bool_)
