@@ -25,6 +25,7 @@ if PURE_PYTHON:
 else:
     try:
         from . import _solver as kernel  # type: ignore[no-redef]
+        kernel.ClearingKind  # loads a compiled module now, so a missing build fails here, with the message below
     except ImportError as error:  # pragma: no cover - depends on the build
         checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         if os.path.isfile(os.path.join(checkout, "setup.py")):
@@ -33,7 +34,8 @@ else:
             fix = (
                 f"Python imported clear_fast from the source checkout {checkout} (the current directory "
                 "comes first on sys.path), where the kernel was never compiled. Run Python from another "
-                f"directory to use the installed package, or compile the checkout with `pip install -e .` in {checkout}"
+                "directory to use the package installed with `pip install .`, or compile the checkout in place "
+                f"with `pip install -e .` in {checkout}"
             )
         else:
             fix = "Install the package with `pip install .` (it needs a C compiler)"
