@@ -31,8 +31,9 @@ The step
    the optimum is at most ``max(best found, UB - theta)``; the thresholds grow
    until that meets the tolerance.
 3. The work is capped (:data:`WORK_CAP` cells, one grant tried against one budget
-   state): at the cap the best answer so far is returned with the bound the
-   completed rounds proved, and ``optimal`` is False.
+   state), and the memory (the kernel's ``MAX_STATES`` table states kept to read
+   an answer back): at either cap the best answer so far is returned with the
+   bound the completed rounds proved, and ``optimal`` is False.
 
 The surge declines past its peak, so grants beyond a query's best whole-token
 grant are never needed (fewer tokens, more utility); the cumulative curve is

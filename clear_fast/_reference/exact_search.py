@@ -31,8 +31,10 @@ options survive a small threshold, so a round is cheap, and it often finds
 the optimum already) and grow fourfold, never past ``upper - value -
 tolerance``, at which the answer is certified. Work is counted in cells (one
 option tried against one state of the table) and capped by ``max_cells``
-over all rounds; a round that would pass it is not run, and what the
-completed rounds proved is returned.
+over all rounds; memory by :data:`MAX_STATES` (the states a round keeps to
+read its answer back; for levels also the states it tries for one query). A
+round that would pass either stops, and what the completed rounds proved is
+returned.
 
 Each round is a multiple-choice knapsack solved by dynamic programming,
 pruned by the same bound: with ``T_q`` the most query ``q``'s kept options can
@@ -65,6 +67,8 @@ class SearchStatus(enum.IntEnum):
 
 _FIRST_ROUND = 1.0 / 16.0
 _GROWTH = 4.0
+#: memory: the most table states a round keeps for reading its answer back (and, for levels, tries at once)
+MAX_STATES = 1 << 21
 
 
 def _closes(proven, achieved, tol):
@@ -179,6 +183,7 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
         return SearchStatus.DONE, -math.inf, 0.0, None
     lo, hi = int(alive[0]), int(alive[-1])
     cells = 0.0
+    stored = 0
     history = []  # per query: first state of the stored window, the option chosen per state (-1: not funded)
     for q in range(m):
         count = len(extras[q])
@@ -205,6 +210,9 @@ def _token_round(starts_grants, values_of, required, budget, price, target, max_
         if alive.shape[0] == 0:
             return SearchStatus.DONE, -math.inf, cells, None
         lo, hi = int(alive[0]), int(alive[-1])
+        stored += hi - lo + 1
+        if stored > MAX_STATES:
+            return SearchStatus.CAPPED, -math.inf, cells, None
         history.append((lo, choice[lo : hi + 1].copy()))
         best = new
 
@@ -310,11 +318,12 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
     if not value[0] + price * (budget - cost[0]) + rest > target:
         return SearchStatus.DONE, -math.inf, 0.0, None
     cells = 0.0
+    stored = 0
     history = []  # per query: the parent state and the option (-1: none) of each state kept
     for q in range(m):
         options = list(range(len(costs_of[q]))) if required[q] else [-1, *range(len(costs_of[q]))]
         cells += len(options) * cost.shape[0]
-        if cells > max_cells:
+        if cells > max_cells or len(options) * cost.shape[0] > MAX_STATES:
             return SearchStatus.CAPPED, -math.inf, cells, None
         rest -= reserves[q]
         parts = []
@@ -333,6 +342,9 @@ def _level_round(costs_of, values_of, required, budget, price, target, max_cells
         front = np.ones(c.shape[0], dtype=bool)
         front[1:] = v[1:] > running[:-1]  # strictly better than everything before it
         cost, value = c[front], v[front]
+        stored += cost.shape[0]
+        if stored > MAX_STATES:
+            return SearchStatus.CAPPED, -math.inf, cells, None
         history.append((parent[front], np.array(options)[rank[front]]))
 
     at = int(np.argmax(value))  # values rise along the front: the last state is the best

@@ -26,6 +26,8 @@ cpdef enum SearchStatus:
 
 cdef double FIRST_ROUND = 1.0 / 16.0
 cdef double GROWTH = 4.0
+# memory: the most table states a round keeps for reading its answer back (and, for levels, tries at once)
+cdef Py_ssize_t MAX_STATES = 1 << 21
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,6 +262,9 @@ cdef int token_round(int form, const double[::1] tau, const double[::1] scale, c
                 if lo < 0:
                     break
                 stored = hi - lo + 1
+                if history_size + stored > MAX_STATES:
+                    status = CAPPED
+                    break
                 if history_size + stored > history_capacity:
                     history_capacity = 2 * (history_size + stored)
                     grown = <int*> realloc(history, history_capacity * sizeof(int))
@@ -429,7 +434,7 @@ cdef int level_round(const long long[::1] starts, const double[::1] costs, const
         while states > 0 and r < count:
             n_options = option_start.data[r + 1] - option_start.data[r] + (0 if required.data[r] else 1)
             cells += n_options * <double> states
-            if cells > cells_left:
+            if cells > cells_left or n_options * states > MAX_STATES:
                 status = CAPPED
                 break
             rest -= reserves[r]
@@ -484,7 +489,7 @@ cdef int level_round(const long long[::1] starts, const double[::1] costs, const
                     ok = ok and ints_push(&history_option, -1 if k_index < 0 else option.data[option_start.data[r] + k_index])
                 if pool[i].value > running:
                     running = pool[i].value
-            if not ok:
+            if not ok or history_parent.size > MAX_STATES:
                 status = CAPPED
                 break
             r += 1

@@ -263,3 +263,17 @@ def test_the_cheap_loss_bound_never_exceeds_a_querys_least_loss(form):
             surplus = cf.utility(curves.subset([i] * len(grants)), grants) - price * grants
             least_loss = max(0.0, surplus.max()) - surplus.max()
             assert bound[i] <= least_loss + 1e-12 * max(1.0, abs(surplus.max())), (i, price)
+
+
+def test_past_the_memory_cap_the_gap_is_honest(monkeypatch):
+    # the twin's cap on kept states is a module constant (the compiled one is the same number, built in)
+    from clear_fast import _kernel, _reference
+    from clear_fast._reference import exact_search
+
+    monkeypatch.setattr(exact_search, "MAX_STATES", 10)
+    monkeypatch.setattr(_kernel, "kernel", _reference)
+    result = cf.allocate(CUMULATIVE_EXAMPLE, 540)
+    optimum = integer_optimum(CUMULATIVE_EXAMPLE, 540)
+    assert result.search == "stopped at the work cap" and not result.optimal
+    assert result.upper_bound >= optimum and result.utility <= optimum
+    assert_feasible(CUMULATIVE_EXAMPLE, result, 540)
