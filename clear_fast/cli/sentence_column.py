@@ -117,10 +117,11 @@ def _arrow_sentences(templates: list[tuple[list[str], list[str]]], fields: dict[
     for start in range(0, case_of.size, _BLOCK_ROWS):  # blocks keep each array's offsets within 32 bits
         rows = slice(start, min(case_of.size, start + _BLOCK_ROWS))
         cases = case_of[rows]
+        present = np.flatnonzero(np.bincount(cases, minlength=len(templates)))
         parts: list[Any] = []
         for j in range(len(order)):
-            parts += [_per_case(before[j], cases), _strings(texts[j][rows])]
-        parts.append(_per_case(tail, cases))
+            parts += [_per_case(before[j], cases, present), _strings(texts[j][rows])]
+        parts.append(_per_case(tail, cases, present))
         if any(not isinstance(part, str) for part in parts):
             chunks.append(pc.binary_join_element_wise(*parts, ""))
         else:
@@ -128,11 +129,11 @@ def _arrow_sentences(templates: list[tuple[list[str], list[str]]], fields: dict[
     return pa.chunked_array(chunks, type=pa.string())
 
 
-def _per_case(literals: list[str], cases: NDArray[np.int64]) -> Any:
-    """Each row's literal text for its case: one string when all rows share it, else a pyarrow array."""
+def _per_case(literals: list[str], cases: NDArray[np.int64], present: NDArray[np.int64]) -> Any:
+    """Each row's literal text for its case (``present``: the cases among ``cases``): one string when all rows
+    share it, else a pyarrow array."""
     import pyarrow as pa
 
-    present = np.unique(cases)
     if len({literals[c] for c in present.tolist()}) == 1:
         return literals[int(present[0])]
     return pa.array(literals, type=pa.string()).take(pa.array(cases))
