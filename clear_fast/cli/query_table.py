@@ -168,7 +168,10 @@ def _has_repeats(texts: Any) -> bool:
     keys = np.zeros((len(texts), width + 1), dtype=np.uint8)
     keys[np.arange(width + 1)[None, :] < lengths[:, None]] = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     keys[:, width] = lengths + 1
-    ordered = np.sort(keys.view(f"S{width + 1}").ravel())
+    rows = keys.view(f"S{width + 1}").ravel()
+    if np.all(rows[1:] > rows[:-1]):
+        return False  # ids already in order (a common case): all different, no sort needed
+    ordered = np.sort(rows)
     return bool(np.any(ordered[1:] == ordered[:-1]))
 
 

@@ -103,7 +103,7 @@ class ListColumn:
 
 
 class ArrowColumn:
-    """A column as one pyarrow array (nulls for empty cells).
+    """A column as a pyarrow (chunked) array, nulls for empty cells.
 
     ``as_written`` gives the same column as the reference reader read it. It is
     asked for when the array cannot say what was written: pyarrow reads a JSON
@@ -114,7 +114,7 @@ class ArrowColumn:
     def __init__(self, array: Any, as_written: Callable[[], Column] | None = None) -> None:
         import pyarrow as pa
 
-        self.array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        self.array = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
         self.as_written = as_written if as_written is not None and pa.types.is_floating(self.array.type) else None
 
     def __len__(self) -> int:
