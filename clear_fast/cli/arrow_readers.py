@@ -21,7 +21,7 @@ from typing import Any
 
 from ._errors import CommandError
 from .query_table import QueryTable
-from .table_columns import ArrowColumn
+from .table_columns import ArrowColumn, Column
 from .text_readers import check_header, decode, normalised, read_csv_text, read_jsonl_text, refuse_duplicate_columns
 
 # Enough bytes to hold any sensible header line.
@@ -103,10 +103,11 @@ def read_jsonl_columns(source: str, where: str | bytes) -> QueryTable | None:
     if table.num_rows == 0 or len(set(columns)) < len(columns):
         return None  # the reference reader merges `Tau` and `tau` from different lines, or names the line
     reference = _reference(source, where, read_jsonl_text)
-    cells = {
-        name: ArrowColumn(column, as_written=lambda name=name: reference().cells[name])
-        for name, column in zip(columns, table.columns)
-    }
+
+    def as_written(name: str) -> Callable[[], Column]:
+        return lambda: reference().cells[name]
+
+    cells = {name: ArrowColumn(column, as_written(name)) for name, column in zip(columns, table.columns)}
     return QueryTable(source, columns, cells, table.num_rows, lambda i: reference().locate(i))
 
 

@@ -34,11 +34,14 @@ def write_with_pyarrow(out: str, table_format: str, columns: Mapping[str, Any]) 
     if table_format == "parquet":
         import pyarrow.parquet as parquet
 
+        # Sentences (`reason`) and request fields are nearly all different: a dictionary of them is wasted work.
+        plain = {"reason", "request"}
+        options = {"use_dictionary": [name for name in table.column_names if name not in plain]}
         if out != STDOUT:
-            parquet.write_table(table, out)
+            parquet.write_table(table, out, **options)
             return
         sink = pa.BufferOutputStream()
-        parquet.write_table(table, sink)
+        parquet.write_table(table, sink, **options)
         _emit(out, iter([sink.getvalue()]))
     elif table_format == "csv":
         _emit(out, _csv_chunks(table))

@@ -49,14 +49,22 @@ def general_format_bytes(values: NDArray[np.float64], digits: int) -> NDArray[np
         trailing &= digit_bytes[:, k] == _ZERO
         kept -= trailing
     sign = np.where(x < 0, ord("-"), 0).astype(np.uint8)
-    for e in np.unique(exponent[exact]).tolist():
+    for e in _distinct(exponent[exact]):
         rows = np.flatnonzero(exact & (exponent == e))
         text = _layout(digit_bytes[rows], kept[rows], int(e), digits)
         out[rows, : 1 + text.shape[1]] = np.hstack([sign[rows, None], text])
     for i in np.flatnonzero(~exact).tolist():
-        text = format(float(x[i]), f".{digits}g").encode()
-        out[i, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+        written = format(float(x[i]), f".{digits}g").encode()
+        out[i, : len(written)] = np.frombuffer(written, dtype=np.uint8)
     return out
+
+
+def _distinct(values: NDArray[np.int64]) -> list[int]:
+    """The distinct small integers among ``values`` (decimal exponents), in order."""
+    if values.size == 0:
+        return []
+    low = int(values.min())
+    return (np.flatnonzero(np.bincount(values - low)) + low).tolist()
 
 
 def _digit_bytes(values: NDArray[Any], width: int) -> NDArray[np.uint8]:

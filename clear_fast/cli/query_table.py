@@ -7,7 +7,7 @@ value, and says how to fix it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ class QueryTable:
         How to name the input in messages (its path, or ``stdin``).
     columns : list of str
         Column names in the order first seen.
-    cells : dict of str to Column
+    cells : mapping of str to Column
         Each column's cells (``None``/null when empty).
     size : int
         Number of rows.
@@ -38,7 +38,7 @@ class QueryTable:
 
     source: str
     columns: list[str]
-    cells: dict[str, Column]
+    cells: Mapping[str, Column]
     size: int
     locate: Callable[[int], str]
 
