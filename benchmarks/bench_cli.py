@@ -3,8 +3,10 @@
 Both sides start as fresh processes on the same Parquet file of n queries (id,
 tau, alpha, beta, weight; per-query parameters) and the same budget, and are
 timed from process start to exit, interpreter start and imports included.
-Peak memory is the process's maximum resident set (``os.wait4``). The runs
-alternate, and each figure is the median of ``--repeats`` runs.
+CPU time (user + system, every thread) and peak memory (the maximum resident
+set) come from ``os.wait4``. The runs alternate, and each figure is the median
+of ``--repeats`` runs. On a machine shared with other work, wall time swings
+with the load; CPU time much less: both ratios are printed.
 
 * baseline: ``pyarrow.parquet.read_table`` -> NumPy columns -> ``cf.SurgeCurves`` ->
   ``cf.allocate`` -> a table of id, tokens, funded and break-even price written
@@ -15,7 +17,7 @@ alternate, and each figure is the median of ``--repeats`` runs.
 The targets: the command within 2x of the baseline in time and in peak memory.
 Prints a table and writes benchmarks/results/bench_cli.json.
 
-    python benchmarks/bench_cli.py [--rows 1000000] [--repeats 3]
+    python benchmarks/bench_cli.py [--rows 1000000] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ def write_queries(path: Path, n: int, seed: int = 0) -> None:
     pq.write_table(table, path)
 
 
-def run_measured(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident bytes of one fresh process running ``command``."""
+def run_measured(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads) and peak resident bytes of one fresh process."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -84,7 +86,7 @@ def run_measured(command: list[str]) -> tuple[float, int]:
     errors = process.stderr.read().decode() if process.stderr else ""
     if process.returncode != 0:
         raise SystemExit(f"{command[:4]} failed with status {process.returncode}: {errors}")
-    return seconds, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
 def command_line() -> list[str]:
@@ -94,7 +96,7 @@ def command_line() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     budget = BUDGET_PER_QUERY * args.rows
     env_note = (
@@ -108,27 +110,31 @@ def main() -> None:
         write_queries(source, args.rows)
         for output in ("parquet", "csv"):
             out_baseline, out_command = Path(folder) / f"baseline.{output}", Path(folder) / f"caps.{output}"
-            sides: dict[str, list[tuple[float, int]]] = {"baseline": [], "command": []}
+            sides: dict[str, list[tuple[float, float, int]]] = {"baseline": [], "command": []}
             for _ in range(args.repeats):
                 sides["baseline"].append(run_measured(
                     [sys.executable, "-c", BASELINE, str(source), str(budget), str(out_baseline)]))
                 sides["command"].append(run_measured(
                     [*command_line(), str(source), "--budget", str(budget), "--out", str(out_command)]))
             check_same_caps(out_baseline, out_command, output)
-            seconds = {side: statistics.median(t for t, _ in runs) for side, runs in sides.items()}
-            peak = {side: statistics.median(m for _, m in runs) for side, runs in sides.items()}
+            seconds = {side: statistics.median(t for t, _, _ in runs) for side, runs in sides.items()}
+            cpu = {side: statistics.median(c for _, c, _ in runs) for side, runs in sides.items()}
+            peak = {side: statistics.median(m for _, _, m in runs) for side, runs in sides.items()}
             row = {
                 "input": "parquet", "output": output, "rows": args.rows,
                 "baseline_seconds": seconds["baseline"], "command_seconds": seconds["command"],
                 "time_ratio": seconds["command"] / seconds["baseline"],
+                "baseline_cpu_seconds": cpu["baseline"], "command_cpu_seconds": cpu["command"],
+                "cpu_ratio": cpu["command"] / cpu["baseline"],
                 "baseline_peak_bytes": peak["baseline"], "command_peak_bytes": peak["command"],
                 "memory_ratio": peak["command"] / peak["baseline"],
             }
             rows.append(row)
             print(
-                f"parquet -> {output:7s} n={args.rows:>9,}  time {row['command_seconds']:6.2f} s vs "
-                f"{row['baseline_seconds']:6.2f} s = {row['time_ratio']:.2f}x   peak memory "
-                f"{row['command_peak_bytes'] / 2**20:6.0f} MiB vs {row['baseline_peak_bytes'] / 2**20:6.0f} MiB = "
+                f"parquet -> {output:7s} n={args.rows:>9,}  time {row['command_seconds']:5.2f} s vs "
+                f"{row['baseline_seconds']:5.2f} s = {row['time_ratio']:.2f}x   cpu {row['command_cpu_seconds']:5.2f} s vs "
+                f"{row['baseline_cpu_seconds']:5.2f} s = {row['cpu_ratio']:.2f}x   peak memory "
+                f"{row['command_peak_bytes'] / 2**20:4.0f} MiB vs {row['baseline_peak_bytes'] / 2**20:4.0f} MiB = "
                 f"{row['memory_ratio']:.2f}x",
                 flush=True,
             )

@@ -7,7 +7,8 @@
 #   4. each installed from the wheel alone (pip --only-binary) into a fresh venv whose PATH has no
 #      compiler (CC and CXX name a file that does not exist), and the cibuildwheel test command of
 #      pyproject.toml run against it on a copy of the tests, so the checkout's sources are never imported;
-#   5. twine check on every distribution, the LangChain integration's too.
+#   5. twine check on every distribution, the LangChain integration's too, whose unit tests also run
+#      against each clear-fast wheel (but for the runs with a pinned numpy).
 #
 #   bash scripts/build-wheels.sh                     every CPython found
 #   bash scripts/build-wheels.sh 3.10 3.13           these versions
@@ -154,5 +155,14 @@ print(f"   clear_fast {clear_fast.__version__} from {clear_fast.__file__}; numpy
 EOF
     )
     (cd "$sources" && bare /bin/bash -c "$test_command")
+    if [ -z "$numpy" ]; then
+        say "langchain-clear-fast on CPython $version: its unit tests, against this clear-fast wheel"
+        bare "$venv/bin/python" -m pip install -qq --disable-pip-version-check --only-binary :all: \
+            "$(ls "$HOUSE"/langchain_clear_fast-*.whl)[test]"
+        mkdir -p "$sources/integrations/langchain"
+        cp -r integrations/langchain/tests integrations/langchain/pyproject.toml integrations/langchain/README.md \
+            "$sources/integrations/langchain/"
+        (cd "$sources/integrations/langchain" && bare "$venv/bin/python" -m pytest tests/unit_tests -p no:cacheprovider -q)
+    fi
 done
 say "all wheels built, repaired and tested: $HOUSE"

@@ -7,7 +7,8 @@ shutdown (the process then aborts after its work is done).
 For CSV and JSON Lines, pyarrow is the fast route, not the judge: when it
 refuses a file, the reference reader (text_readers) reads it instead, and
 either accepts it or says what is wrong and on which line. The reference reader
-also supplies line numbers when a message needs one.
+also supplies line numbers when a message needs one, and the text of JSON
+values pyarrow read as floats.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from ._errors import CommandError
 from .query_table import QueryTable
-from .table_columns import ArrowColumn
+from .table_columns import ArrowColumn, Column
 from .text_readers import check_header, decode, normalised, read_csv_text, read_jsonl_text, refuse_duplicate_columns
 
 # Enough bytes to hold any sensible header line.
@@ -82,9 +83,10 @@ def read_csv_columns(source: str, where: str | bytes) -> QueryTable | None:
         if not pc.all(filled).as_py():  # rows of blank cells carry no query
             cells = [cell.filter(filled) for cell in cells]
     size = len(cells[0]) if cells else 0
+    reference = _reference(source, where, read_csv_text)
     return QueryTable(
         source, columns, {name: ArrowColumn(cell) for name, cell in zip(columns, cells)}, size,
-        _lines_from_reference(source, where, read_csv_text),
+        lambda i: reference().locate(i),
     )
 
 
@@ -100,8 +102,13 @@ def read_jsonl_columns(source: str, where: str | bytes) -> QueryTable | None:
     columns = [normalised(name) for name in table.column_names]
     if table.num_rows == 0 or len(set(columns)) < len(columns):
         return None  # the reference reader merges `Tau` and `tau` from different lines, or names the line
-    cells = {name: ArrowColumn(column) for name, column in zip(columns, table.columns)}
-    return QueryTable(source, columns, cells, table.num_rows, _lines_from_reference(source, where, read_jsonl_text))
+    reference = _reference(source, where, read_jsonl_text)
+
+    def as_written(name: str) -> Callable[[], Column]:
+        return lambda: reference().cells[name]
+
+    cells = {name: ArrowColumn(column, as_written(name)) for name, column in zip(columns, table.columns)}
+    return QueryTable(source, columns, cells, table.num_rows, lambda i: reference().locate(i))
 
 
 def _csv_header(where: str | bytes) -> list[str] | None:
@@ -111,18 +118,21 @@ def _csv_header(where: str | bytes) -> list[str] | None:
     else:
         with open(where, "rb") as stream:
             head = stream.read(_HEADER_PEEK)
-    header = next(csv.reader(io.StringIO(head.decode("utf-8-sig", errors="replace"))), None)
+    try:
+        header = next(csv.reader(io.StringIO(head.decode("utf-8-sig", errors="replace"), newline="")), None)
+    except csv.Error:
+        return None  # the reference reader says what is wrong with it
     return header if header and any(cell.strip() for cell in header) else None
 
 
-def _lines_from_reference(source: str, where: str | bytes, reader: Callable[[str, str], QueryTable]) -> Callable[[int], str]:
-    """``locate`` for a table pyarrow read: the reference reader reads the file again, on the first message only."""
+def _reference(source: str, where: str | bytes, reader: Callable[[str, str], QueryTable]) -> Callable[[], QueryTable]:
+    """The same file read by the reference reader, read on first use only (a message's line number, say)."""
     found: list[QueryTable] = []
 
-    def locate(i: int) -> str:
+    def table() -> QueryTable:
         if not found:
             data = where if isinstance(where, bytes) else Path(where).read_bytes()
             found.append(reader(source, decode(source, data)))
-        return found[0].locate(i)
+        return found[0]
 
-    return locate
+    return table

@@ -1,8 +1,8 @@
-"""Writing a result with pyarrow, in batches of rows: Parquet by pyarrow's writer, CSV and JSON Lines from columns.
+"""Writing a result with pyarrow, in batches of rows: CSV and Parquet by pyarrow's writers, JSON Lines from columns.
 
-Each column becomes a column of text at once (numbers formatted by pyarrow,
-strings quoted or escaped where they need it), and the rows are joined in
-pyarrow's buffers, laid out as Python's csv and json modules lay them out.
+pyarrow has no JSON writer: for JSON Lines each column becomes a column of JSON
+text at once (numbers formatted by pyarrow, strings escaped), and the rows are
+joined in pyarrow's buffers, laid out as Python's json module lays them out.
 
 pyarrow writes to a file it opens itself, or into its own buffers, which are
 then copied to stdout: it never writes through a Python file object.
@@ -34,11 +34,14 @@ def write_with_pyarrow(out: str, table_format: str, columns: Mapping[str, Any]) 
     if table_format == "parquet":
         import pyarrow.parquet as parquet
 
+        # Sentences (`reason`) and request fields are nearly all different: a dictionary of them is wasted work.
+        plain = {"reason", "request"}
+        options = {"use_dictionary": [name for name in table.column_names if name not in plain]}
         if out != STDOUT:
-            parquet.write_table(table, out)
+            parquet.write_table(table, out, **options)
             return
         sink = pa.BufferOutputStream()
-        parquet.write_table(table, sink)
+        parquet.write_table(table, sink, **options)
         _emit(out, iter([sink.getvalue()]))
     elif table_format == "csv":
         _emit(out, _csv_chunks(table))
@@ -78,18 +81,17 @@ def _emit(out: str, chunks: Iterator[Any]) -> None:
 
 
 def _csv_chunks(table: Any) -> Iterator[Any]:
-    """CSV as Python's csv module writes it: a plain header, values quoted only where they must be."""
+    """CSV by pyarrow's writer: text values quoted (quotes doubled), numbers and true/false bare, empty if missing."""
     import pyarrow as pa
+    import pyarrow.csv as pa_csv
 
-    yield pa.py_buffer((",".join(table.column_names) + "\n").encode())
+    yield pa.py_buffer((",".join(table.column_names) + "\n").encode())  # our plain names, unquoted
+    texts = {name for name, kind in zip(table.column_names, table.schema.types) if pa.types.is_string(kind)}
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed" if texts else "none")
     for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-        parts: list[Any] = []
-        for k in range(batch.num_columns):
-            if k:
-                parts.append(",")
-            parts.append(_csv_texts(batch.column(k)))
-        parts.append("\n")
-        yield _joined(parts)
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(batch, sink, write_options=options)
+        yield sink.getvalue()
 
 
 def _jsonl_chunks(table: Any, json_columns: set[str]) -> Iterator[Any]:
@@ -111,23 +113,6 @@ def _joined(parts: list[Any]) -> Any:
     lines = pc.binary_join_element_wise(*parts, "")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
-
-
-def _csv_texts(array: Any) -> Any:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    kind = array.type
-    if pa.types.is_boolean(kind):
-        text = pc.if_else(array, "true", "false")
-    elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        text = pc.cast(array, pa.string())  # inf and nan as `inf` and `nan`, as Python writes them
-    else:
-        text = pc.cast(array, pa.string())
-        special = pc.fill_null(pc.match_substring_regex(text, '[,"\r\n]'), False)
-        if pc.any(special).as_py():  # quoted, with quotes doubled, as the csv module does
-            text = pc.if_else(special, pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', ""), text)
-    return pc.fill_null(text, "")
 
 
 def _json_texts(array: Any, *, raw: bool) -> Any:

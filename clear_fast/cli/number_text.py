@@ -27,9 +27,10 @@ def integer_bytes(values: NDArray[np.int64]) -> NDArray[np.uint8]:
     magnitude = np.abs(v).astype(np.uint64)  # |int64 min| fits in uint64
     width = len(str(int(magnitude.max()))) if v.size else 1
     text = _digit_bytes(magnitude, width)
-    leading = np.cumprod(text == _ZERO, axis=1).astype(np.bool_)
-    leading[:, -1] = False  # zero is written `0`
-    text[leading] = 0
+    leading = np.ones(v.size, dtype=np.bool_)
+    for k in range(width - 1):  # the last digit stays: zero is written `0`
+        leading &= text[:, k] == _ZERO
+        text[leading, k] = 0
     sign = np.where(v < 0, ord("-"), 0).astype(np.uint8)
     return np.hstack([sign[:, None], text])
 
@@ -42,16 +43,28 @@ def general_format_bytes(values: NDArray[np.float64], digits: int) -> NDArray[np
     out = np.zeros((x.size, width), dtype=np.uint8)
     digit_bytes = _digit_bytes(mantissa, digits)
     # How many digits %g writes: trailing zeros are dropped (the first digit is never 0).
-    kept = digits - np.cumprod(digit_bytes[:, ::-1] == _ZERO, axis=1).sum(axis=1)
+    kept = np.full(x.size, digits, dtype=np.int64)
+    trailing = np.ones(x.size, dtype=np.bool_)
+    for k in range(digits - 1, 0, -1):
+        trailing &= digit_bytes[:, k] == _ZERO
+        kept -= trailing
     sign = np.where(x < 0, ord("-"), 0).astype(np.uint8)
-    for e in np.unique(exponent[exact]).tolist():
+    for e in _distinct(exponent[exact]):
         rows = np.flatnonzero(exact & (exponent == e))
         text = _layout(digit_bytes[rows], kept[rows], int(e), digits)
         out[rows, : 1 + text.shape[1]] = np.hstack([sign[rows, None], text])
     for i in np.flatnonzero(~exact).tolist():
-        text = format(float(x[i]), f".{digits}g").encode()
-        out[i, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+        written = format(float(x[i]), f".{digits}g").encode()
+        out[i, : len(written)] = np.frombuffer(written, dtype=np.uint8)
     return out
+
+
+def _distinct(values: NDArray[np.int64]) -> list[int]:
+    """The distinct small integers among ``values`` (decimal exponents), in order."""
+    if values.size == 0:
+        return []
+    low = int(values.min())
+    return (np.flatnonzero(np.bincount(values - low)) + low).tolist()
 
 
 def _digit_bytes(values: NDArray[Any], width: int) -> NDArray[np.uint8]:

@@ -7,7 +7,7 @@ value, and says how to fix it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ class QueryTable:
         How to name the input in messages (its path, or ``stdin``).
     columns : list of str
         Column names in the order first seen.
-    cells : dict of str to Column
+    cells : mapping of str to Column
         Each column's cells (``None``/null when empty).
     size : int
         Number of rows.
@@ -38,7 +38,7 @@ class QueryTable:
 
     source: str
     columns: list[str]
-    cells: dict[str, Column]
+    cells: Mapping[str, Column]
     size: int
     locate: Callable[[int], str]
 
@@ -168,7 +168,10 @@ def _has_repeats(texts: Any) -> bool:
     keys = np.zeros((len(texts), width + 1), dtype=np.uint8)
     keys[np.arange(width + 1)[None, :] < lengths[:, None]] = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     keys[:, width] = lengths + 1
-    ordered = np.sort(keys.view(f"S{width + 1}").ravel())
+    rows = keys.view(f"S{width + 1}").ravel()
+    if np.all(rows[1:] > rows[:-1]):
+        return False  # ids already in order (a common case): all different, no sort needed
+    ordered = np.sort(rows)
     return bool(np.any(ordered[1:] == ordered[:-1]))
 
 

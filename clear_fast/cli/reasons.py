@@ -65,7 +65,7 @@ def curve_reasons(alloc: Any) -> Any:
         (breakeven > alloc.shadow_price, AT_THE_JUMP),
         (np.ones(n, dtype=np.bool_), PRICED_OUT),
     ]
-    fields = {
+    fields: dict[str, Field | str] = {
         "tokens": Field(tokens, "d"),
         "breakeven": Field(breakeven, ".6g"),
         "price": format(alloc.shadow_price, ".6g"),
@@ -90,7 +90,7 @@ def level_reasons(
         (best_value < price, LEVEL_PRICED_OUT),
         (np.ones(n, dtype=np.bool_), LEVEL_MARGINAL),
     ]
-    fields = {
+    fields: dict[str, Field | str] = {
         "level": Field(chosen, "s", words),
         "cost": Field(costs[rows, chosen], "g"),
         "utility": Field(utilities[rows, chosen], ".4g"),

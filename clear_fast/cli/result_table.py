@@ -3,14 +3,13 @@
 A result is a mapping from column name to a whole column: a NumPy array, a list
 (of strings, or of JSON objects such as provider request fields), or a pyarrow
 array. With pyarrow installed the columns are written by pyarrow (arrow_writers);
-without it, CSV and JSON Lines are written row by row by Python's own modules.
-Both write the same values.
+without it, CSV and JSON Lines are written row by row here, in the same layout:
+a plain header, text values in double quotes, numbers and ``true``/``false``
+bare, nothing for a missing value.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sys
@@ -70,28 +69,20 @@ def _as_list(values: Any) -> list:
 
 def _write_text(stream: TextIO, table_format: str, names: list[str], rows: Any) -> None:
     if table_format == "csv":
-        # The csv module quotes a value holding "\r" only when "\r" is in its line terminator: lines are
-        # written with "\r\n" and end in "\n".
-        line = io.StringIO()
-        writer = csv.writer(line, lineterminator="\r\n")
-
-        def write_line(cells: list) -> None:
-            line.seek(0)
-            line.truncate()
-            writer.writerow(cells)
-            stream.write(line.getvalue()[:-2] + "\n")
-
-        write_line(names)
+        stream.write(",".join(names) + "\n")
         for row in rows:
-            write_line([_csv_cell(value) for value in row])
+            stream.write(",".join(_csv_cell(value) for value in row) + "\n")
     else:
         for row in rows:
             stream.write(json.dumps({name: _json_value(value) for name, value in zip(names, row)}) + "\n")
 
 
 def _csv_cell(value: Any) -> str:
+    """One CSV value as pyarrow's writer writes it: text in quotes (quotes doubled), the rest bare."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)  # e.g. provider request fields: one JSON object per cell
+        value = json.dumps(value)  # e.g. provider request fields: one JSON object per cell
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

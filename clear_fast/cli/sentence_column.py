@@ -11,6 +11,8 @@ pieces. Both write the same text.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from string import Formatter
 from typing import Any
@@ -21,7 +23,7 @@ from numpy.typing import NDArray
 from .number_text import general_format_bytes, integer_bytes
 from .table_input import pyarrow_installed
 
-_BLOCK_ROWS = 1 << 17
+_BLOCK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -108,31 +110,37 @@ def _arrow_sentences(templates: list[tuple[list[str], list[str]]], fields: dict[
     before = [[_literal_before(template, name) for template in templates] for name in order]
     tail = [literals[-1] for literals, _ in templates]
     uses = np.array([[name in names for name in order] for _, names in templates], dtype=np.bool_).reshape(len(templates), len(order))
-    texts = []
-    for j, name in enumerate(order):
-        text = fields[name].text_bytes(slice(None))
-        text[~uses[case_of, j]] = 0  # rows whose template has no such slot
-        texts.append(text)
-    chunks = []
-    for start in range(0, case_of.size, _BLOCK_ROWS):  # blocks keep each array's offsets within 32 bits
+
+    def block(start: int) -> Any:
         rows = slice(start, min(case_of.size, start + _BLOCK_ROWS))
         cases = case_of[rows]
+        present = np.flatnonzero(np.bincount(cases, minlength=len(templates)))
         parts: list[Any] = []
-        for j in range(len(order)):
-            parts += [_per_case(before[j], cases), _strings(texts[j][rows])]
-        parts.append(_per_case(tail, cases))
-        if any(not isinstance(part, str) for part in parts):
-            chunks.append(pc.binary_join_element_wise(*parts, ""))
-        else:
-            chunks.append(pa.repeat(pa.scalar("".join(parts), pa.string()), cases.size))
+        for j, name in enumerate(order):
+            text = fields[name].text_bytes(rows)
+            text[~uses[cases, j]] = 0  # rows whose template has no such slot
+            parts += [_per_case(before[j], cases, present), _strings(text)]
+        parts.append(_per_case(tail, cases, present))
+        if all(isinstance(part, str) for part in parts):
+            return pa.repeat(pa.scalar("".join(parts), pa.string()), cases.size)
+        return pc.binary_join_element_wise(*parts, "")
+
+    # Blocks keep each array's offsets within 32 bits and are independent: NumPy and pyarrow
+    # release the GIL in their loops, so blocks built in threads use the machine's cores.
+    starts = range(0, case_of.size, _BLOCK_ROWS)
+    if len(starts) < 2:
+        chunks = [block(start) for start in starts]
+    else:
+        with ThreadPoolExecutor(min(len(starts), os.cpu_count() or 1, 2)) as pool:
+            chunks = list(pool.map(block, starts))
     return pa.chunked_array(chunks, type=pa.string())
 
 
-def _per_case(literals: list[str], cases: NDArray[np.int64]) -> Any:
-    """Each row's literal text for its case: one string when all rows share it, else a pyarrow array."""
+def _per_case(literals: list[str], cases: NDArray[np.int64], present: NDArray[np.int64]) -> Any:
+    """Each row's literal text for its case (``present``: the cases among ``cases``): one string when all rows
+    share it, else a pyarrow array."""
     import pyarrow as pa
 
-    present = np.unique(cases)
     if len({literals[c] for c in present.tolist()}) == 1:
         return literals[int(present[0])]
     return pa.array(literals, type=pa.string()).take(pa.array(cases))

@@ -9,7 +9,7 @@ column to the Python kind for anything else, so both always give the same answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -103,12 +103,19 @@ class ListColumn:
 
 
 class ArrowColumn:
-    """A column as one pyarrow array (nulls for empty cells)."""
+    """A column as a pyarrow (chunked) array, nulls for empty cells.
 
-    def __init__(self, array: Any) -> None:
+    ``as_written`` gives the same column as the reference reader read it. It is
+    asked for when the array cannot say what was written: pyarrow reads a JSON
+    column that mixes ``1`` and ``2.5`` as floats, which give the same numbers but
+    not the same text (an id ``1`` must stay ``"1"``, not become ``"1.0"``).
+    """
+
+    def __init__(self, array: Any, as_written: Callable[[], Column] | None = None) -> None:
         import pyarrow as pa
 
-        self.array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        self.array = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+        self.as_written = as_written if as_written is not None and pa.types.is_floating(self.array.type) else None
 
     def __len__(self) -> int:
         return len(self.array)
@@ -145,6 +152,8 @@ class ArrowColumn:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if self.as_written is not None:
+            return self.as_written().flags()
         kind = self.array.type
         if pa.types.is_boolean(kind):
             values = pc.fill_null(self.array, False).to_numpy(zero_copy_only=False)
@@ -162,6 +171,8 @@ class ArrowColumn:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if self.as_written is not None:
+            return pa.array(self.as_written().texts(), type=pa.string())
         kind = self.array.type
         if pa.types.is_string(kind):
             return self.array
@@ -170,4 +181,4 @@ class ArrowColumn:
         return pa.array(self._as_python().texts(), type=pa.string())
 
     def raw(self, index: int) -> Any:
-        return self.array[index].as_py()
+        return self.as_written().raw(index) if self.as_written is not None else self.array[index].as_py()

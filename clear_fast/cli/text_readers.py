@@ -52,7 +52,14 @@ def check_header(source: str, columns: list[str]) -> None:
 
 def read_csv_text(source: str, text: str) -> QueryTable:
     """A CSV table: a header line, then one row per query; blank rows are skipped, cells are stripped."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # "\r", "\n" and "\r\n" end lines, as in pyarrow
+    try:
+        return _read_csv_rows(source, reader)
+    except csv.Error as error:
+        raise CommandError(f"{source}, line {reader.line_num}: not readable as CSV ({error}); check the quoting") from None
+
+
+def _read_csv_rows(source: str, reader: Any) -> QueryTable:
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         raise CommandError(f"{source} is empty; it needs a header line (e.g. `id,tau`) and one query per row")

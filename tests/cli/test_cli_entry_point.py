@@ -22,7 +22,7 @@ def test_main_returns_the_exit_status_in_process(tmp_path, capsys):
     (tmp_path / "q.csv").write_text("tau,alpha,beta\n100,0.01,0.005\n")
     assert main(["allocate", str(tmp_path / "q.csv"), "--budget", "500"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "id,tokens,funded,breakeven_price,reason" and out[1].startswith("1,")
+    assert out[0] == "id,tokens,funded,breakeven_price,reason" and out[1].startswith('"1",')
 
 
 def test_version_and_help(cli):

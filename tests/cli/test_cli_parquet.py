@@ -59,7 +59,7 @@ def test_parquet_through_stdin_and_stdout(cli, tmp_path):
 
 
 def test_a_large_table_in_every_format(cli, tmp_path):
-    # more rows than one block of the reason column (2**17) and of the writers (2**16): the blocks must line up
+    # more rows than one block of the reason column and of the writers (2**16 rows each): the blocks must line up
     n = 140_000
     table = _queries(n, seed=3)
     budget = 250 * n

@@ -76,12 +76,12 @@ def test_pyarrow_and_python_write_the_same_values(tmp_path_factory, drawn, table
         assert fast.count(b"\n") == len(drawn)  # one line per row, whatever the strings hold
 
 
-def test_the_layout_is_pythons_too(tmp_path, monkeypatch):
-    # header unquoted, values quoted only where they must be, `true`/`false`, empty for missing
+def test_both_lay_out_csv_and_json_lines_the_same(tmp_path, monkeypatch):
+    # a plain header, text quoted (quotes doubled), numbers and `true`/`false` bare, nothing when missing
     columns = {"id": ["q1", "a,b"], "tokens": np.array([3, 0]), "funded": np.array([True, False]),
-               "note": ["plain", None], "price": np.array([0.5, math.inf])}
+               "note": ['say "hi"', None], "price": np.array([0.5, math.inf])}
     fast = _write(tmp_path, columns, "csv", True, monkeypatch)
-    assert fast == b'id,tokens,funded,note,price\nq1,3,true,plain,0.5\n"a,b",0,false,,inf\n'
+    assert fast == b'id,tokens,funded,note,price\n"q1",3,true,"say ""hi""",0.5\n"a,b",0,false,,inf\n'
     assert fast == _write(tmp_path, columns, "csv", False, monkeypatch)
     lines = _write(tmp_path, columns, "jsonl", True, monkeypatch)
     assert lines.splitlines()[1] == b'{"id": "a,b", "tokens": 0, "funded": false, "note": null, "price": null}'
