@@ -79,7 +79,7 @@ class PolicyRun:
 
 @dataclass
 class RealModelResult:
-    """Everything the experiment measured (``to_dict`` for JSON)."""
+    """Everything the experiment measured (``to_dict`` for JSON), with the training log and the held-out replies."""
 
     settings: dict[str, Any]
     fit: dict[str, Any]
@@ -87,6 +87,8 @@ class RealModelResult:
     reference: dict[str, Any]
     runs: list[PolicyRun] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    training_log: list[dict[str, Any]] = field(default_factory=list)
+    reference_replies: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, policy: str, budget_per_query: int) -> PolicyRun:
         """The run of ``policy`` at ``budget_per_query``."""
@@ -118,6 +120,7 @@ class RealModelResult:
         return {
             "settings": self.settings, "fit": self.fit, "predictors": self.predictors, "reference": self.reference,
             "runs": [asdict(r) for r in self.runs], "seconds": self.seconds,
+            "training_log": self.training_log, "reference_replies": self.reference_replies,
         }
 
 
@@ -309,6 +312,11 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
         },
         runs=runs,
         seconds={k: round(v, 1) for k, v in seconds.items()},
+        training_log=records,
+        reference_replies=[
+            {"prompt": test.texts[o.index], "reply": o.content, "tokens": o.output_tokens, "finish_reason": o.finish_reason}
+            for o in reference.outcomes
+        ],
     )
 
 
