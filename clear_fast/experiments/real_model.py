@@ -179,7 +179,15 @@ async def _run_caps(client: Any, wire: _WireLog, texts: Sequence[str], caps: Any
     result = await run_openai_batch(
         client, [_request(t) for t in texts], caps=caps, model=MODEL, cap_param="max_tokens", max_concurrency=1
     )
+    _require_answers(result)
     return result, wire.take()
+
+
+def _require_answers(result: Any) -> None:
+    """A failed request makes every number after it meaningless: stop, saying which and why."""
+    failed = [o for o in result.outcomes if o.error is not None]
+    if failed:
+        raise RuntimeError(f"{len(failed)} request(s) to the model failed, the first: {failed[0].error}")
 
 
 def _wire_matches(bodies: list[dict[str, Any]], texts: Sequence[str], outcomes: Sequence[Any]) -> bool:
@@ -270,6 +278,8 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
                         first=first_caps["RiskAware+solvability"], max_waves=settings["max_waves"],
                         is_correct=test.is_correct, cap_param="max_tokens", max_concurrency=1,
                     )
+                    for one_pass in waves.passes:
+                        _require_answers(one_pass)
                     bodies = wire.take()
                     sent = [o for p in waves.passes for o in p.outcomes]
                     on_wire = _wire_matches(bodies, test.texts, sent)
