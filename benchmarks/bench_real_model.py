@@ -50,11 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, serve_smollm2(Path(folder) / "server.log") as url:
-        result = run_real_model_experiment(
-            url, train=args.train, heldout=args.heldout, budgets=budgets, seed=args.seed,
-            progress=lambda line: print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True),
-        )
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "server.log"
+        try:
+            with serve_smollm2(log) as url:
+                result = run_real_model_experiment(
+                    url, train=args.train, heldout=args.heldout, budgets=budgets, seed=args.seed,
+                    progress=lambda line: print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True),
+                )
+        except RuntimeError:
+            print(f"the model server's log ends with:\n{log.read_text()[-3000:]}", file=sys.stderr)
+            raise
     print(f"Held-out prompts solved (output tokens used), {args.heldout} prompts, SmolLM2-135M-Instruct:\n")
     print(result.table())
     print()

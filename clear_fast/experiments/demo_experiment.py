@@ -78,7 +78,9 @@ def demo_policies() -> list[Any]:
     """The paper's five policies, then RiskAwareCLEAR and RiskAware+waves (the predictor's error as spread)."""
     from clear_fast.evaluation import DEFAULT_PREDICTOR_SIGMA, RiskAwareClearPolicy, WavesPolicy, paper_policies
 
-    policies = [*paper_policies(), RiskAwareClearPolicy(DEFAULT_PREDICTOR_SIGMA), WavesPolicy(DEFAULT_PREDICTOR_SIGMA)]
+    policies: list[Any] = [
+        *paper_policies(), RiskAwareClearPolicy(DEFAULT_PREDICTOR_SIGMA), WavesPolicy(DEFAULT_PREDICTOR_SIGMA)
+    ]
     if tuple(p.name for p in policies) != POLICIES:
         raise RuntimeError(f"the demo's policies are {[p.name for p in policies]}, expected {list(POLICIES)}")
     return policies

@@ -79,7 +79,7 @@ class PolicyRun:
 
 @dataclass
 class RealModelResult:
-    """Everything the experiment measured (``to_dict`` for JSON)."""
+    """Everything the experiment measured (``to_dict`` for JSON), with the training log and the held-out replies."""
 
     settings: dict[str, Any]
     fit: dict[str, Any]
@@ -87,6 +87,8 @@ class RealModelResult:
     reference: dict[str, Any]
     runs: list[PolicyRun] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    training_log: list[dict[str, Any]] = field(default_factory=list)
+    reference_replies: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, policy: str, budget_per_query: int) -> PolicyRun:
         """The run of ``policy`` at ``budget_per_query``."""
@@ -118,6 +120,7 @@ class RealModelResult:
         return {
             "settings": self.settings, "fit": self.fit, "predictors": self.predictors, "reference": self.reference,
             "runs": [asdict(r) for r in self.runs], "seconds": self.seconds,
+            "training_log": self.training_log, "reference_replies": self.reference_replies,
         }
 
 
@@ -176,7 +179,15 @@ async def _run_caps(client: Any, wire: _WireLog, texts: Sequence[str], caps: Any
     result = await run_openai_batch(
         client, [_request(t) for t in texts], caps=caps, model=MODEL, cap_param="max_tokens", max_concurrency=1
     )
+    _require_answers(result)
     return result, wire.take()
+
+
+def _require_answers(result: Any) -> None:
+    """A failed request makes every number after it meaningless: stop, saying which and why."""
+    failed = [o for o in result.outcomes if o.error is not None]
+    if failed:
+        raise RuntimeError(f"{len(failed)} request(s) to the model failed, the first: {failed[0].error}")
 
 
 def _wire_matches(bodies: list[dict[str, Any]], texts: Sequence[str], outcomes: Sequence[Any]) -> bool:
@@ -267,6 +278,8 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
                         first=first_caps["RiskAware+solvability"], max_waves=settings["max_waves"],
                         is_correct=test.is_correct, cap_param="max_tokens", max_concurrency=1,
                     )
+                    for one_pass in waves.passes:
+                        _require_answers(one_pass)
                     bodies = wire.take()
                     sent = [o for p in waves.passes for o in p.outcomes]
                     on_wire = _wire_matches(bodies, test.texts, sent)
@@ -309,6 +322,11 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
         },
         runs=runs,
         seconds={k: round(v, 1) for k, v in seconds.items()},
+        training_log=records,
+        reference_replies=[
+            {"prompt": test.texts[o.index], "reply": o.content, "tokens": o.output_tokens, "finish_reason": o.finish_reason}
+            for o in reference.outcomes
+        ],
     )
 
 

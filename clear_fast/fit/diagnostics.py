@@ -80,8 +80,9 @@ def choose_decoding(decoding: str, evidence: RepeatEvidence) -> tuple[str, list[
             notes.append(
                 f"decoding looks deterministic: {evidence.identical} of the {evidence.repeated} queries with several "
                 "correct runs repeat the identical length, so their runs are one answer seen at several caps, not "
-                "independent draws. Fitted one run per query (its most informative); pass decoding='deterministic' "
-                "to say so, or decoding='sampled' if the runs really were sampled"
+                "independent draws. Fitted one run per query (its most informative), its curve a step at its "
+                "answer's length (one token wide); pass decoding='deterministic' to say so, or decoding='sampled' "
+                "if the runs really were sampled"
             )
             return "deterministic", notes
         return "sampled", notes

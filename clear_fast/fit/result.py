@@ -317,7 +317,7 @@ class FitResult:
                 success_concentration=_none_to_inf(data["success"]["concentration"]),
                 form=require_choice("form", data.get("form", "cumulative"), FORMS),
                 decoding=require_choice("decoding", fit.get("decoding", "sampled"), ("sampled", "deterministic")),
-                width_prior=None if fit.get("width_prior") is None else _width_prior(fit["width_prior"]),
+                width_prior=_width_prior(fit.get("width_prior")),
                 notes=tuple(str(note) for note in fit.get("notes", ())),
                 **arrays,
             )
@@ -360,14 +360,15 @@ def _none_to_inf(value: Any) -> float:
     return math.inf if value is None else float(value)
 
 
-def _width_prior(values: Any) -> tuple[float, float]:
-    """A stored width prior: its two numbers."""
-    low, high = (float(v) for v in values)
-    return low, high
-
-
 def _none_to_nan(value: Any) -> float:
     return math.nan if value is None else float(value)
+
+
+def _width_prior(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    ratio, log_sd = value
+    return float(ratio), float(log_sd)
 
 
 def _readonly(array: NDArray[Any]) -> NDArray[Any]:

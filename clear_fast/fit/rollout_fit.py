@@ -28,6 +28,8 @@ _KAPPA_PRIOR = (math.log(5.0), 2.0)
 
 SUCCESS_MODELS = ("shared", "per_query")
 DEFAULT_WIDTH_PRIOR = (0.25, 1.5)
+DETERMINISTIC_WIDTH = 1.0
+"""Width ``1/beta`` (tokens) of the curves of a deterministic fit: each answer has one length."""
 """Width ``1/beta`` of the surge is a priori a quarter of the median threshold, with a log-sd of 1.5."""
 
 
@@ -57,14 +59,16 @@ def fit_rollouts(
         How the runs were generated. ``"sampled"``: independent draws (temperature > 0).
         ``"deterministic"``: greedy decoding, so a query's runs at several caps are one
         answer seen through several caps; each query is fitted on its most informative
-        run (:meth:`Rollouts.one_run_per_query`). ``"auto"`` (default): deterministic when
-        most queries with several correct runs repeat the identical length, with a
-        :class:`FitWarning` saying so.
+        run (:meth:`Rollouts.one_run_per_query`), and its curve is a step at its answer's
+        length: the width is fixed at :data:`DETERMINISTIC_WIDTH` (one token) and what a new
+        query needs is left to the threshold predictor's spread. ``"auto"`` (default):
+        deterministic when most queries with several correct runs repeat the identical
+        length, with a :class:`FitWarning` saying so.
     width_prior : (float, float) or None
         ``(ratio, log_sd)``: a weak lognormal prior on the surge's width ``1/beta`` around
-        ``ratio`` times the median threshold. Sampled runs repeated per query outweigh it
-        at once; it decides the width when the runs cannot (deterministic decoding, one run
-        per query). None: plain maximum likelihood, which can then diverge.
+        ``ratio`` times the median threshold, for sampled runs. Runs repeated per query
+        outweigh it at once; it decides the width when the runs cannot (one run per query).
+        None: plain maximum likelihood, which can then diverge.
     max_evaluations : int
         Budget of likelihood evaluations for the optimiser.
 
@@ -123,14 +127,20 @@ def fit_rollouts(
         )
     evidence = repeat_evidence(rollouts)
     decoding, notes = choose_decoding(decoding, evidence)
-    fitted = rollouts.one_run_per_query() if decoding == "deterministic" else rollouts
-    binary = decoding == "deterministic" and success == "per_query"
+    deterministic = decoding == "deterministic"
+    fitted = rollouts.one_run_per_query() if deterministic else rollouts
+    binary = deterministic and success == "per_query"
     model = ThresholdLikelihood(fitted, binary=binary)
     per_query_beta = success == "per_query" and not binary
-    log_posterior = _log_posterior(model, width_prior)
+    # greedy decoding: a query's answer has one length, so its curve is a step there (one token wide); what
+    # a new query needs is uncertain, and that is its threshold predictor's spread, not a width
+    prior = None if deterministic else width_prior
+    log_posterior = _log_posterior(model, prior)
+    fixed = np.array([-math.log(DETERMINISTIC_WIDTH)]) if deterministic else np.zeros(0)
     scale = float(model.n_runs)
 
-    def objective(theta: NDArray[np.float64]) -> float:
+    def objective(free: NDArray[np.float64]) -> float:
+        theta = np.r_[fixed, free]
         if abs(theta[1]) > _LOGIT_LIMIT or not _LOG_SIGMA_RANGE[0] <= theta[3] <= _LOG_SIGMA_RANGE[1]:
             return math.inf
         if theta.shape[0] == 5 and not _LOG_KAPPA_RANGE[0] <= theta[4] <= _LOG_KAPPA_RANGE[1]:
@@ -139,17 +149,22 @@ def fit_rollouts(
             value = -log_posterior(theta) / scale
         return value if math.isfinite(value) else math.inf
 
-    start = _starting_point(fitted, model, width_prior)
+    start = _starting_point(fitted, model, prior)
+    if deterministic:
+        start[0] = fixed[0]
     steps = np.array([0.3, 0.6, 0.3, 0.3])
     if per_query_beta:
         # start from the shared fit: a concentrated Beta around its p
         shared, _, _ = nelder_mead(objective, start, steps, max_evaluations=max_evaluations)
         start, steps = np.r_[shared, math.log(30.0)], np.r_[steps, 1.0]
-    theta, _, _ = nelder_mead(objective, start, steps, max_evaluations=max_evaluations)
+    free = fixed.shape[0]
+    found, _, _ = nelder_mead(objective, start[free:], steps[free:], max_evaluations=max_evaluations)
     # a restart from the optimum shakes off a simplex that collapsed early
-    theta, _, _ = nelder_mead(objective, theta, steps / 3, max_evaluations=max_evaluations)
+    found, _, _ = nelder_mead(objective, found, steps[free:] / 3, max_evaluations=max_evaluations)
+    theta = np.r_[fixed, found]
     params = model.unpack(theta)
-    notes += width_notes(decoding, evidence, 1.0 / params.beta, width_prior)
+    if not deterministic:
+        notes += width_notes(decoding, evidence, 1.0 / params.beta, prior)
     bounds = [("spread of log thresholds across queries (sigma)", params.sigma, theta[3], *_LOG_SIGMA_RANGE)]
     if per_query_beta:
         bounds.append(("concentration of per-query success chances (kappa)", params.concentration, theta[4], *_LOG_KAPPA_RANGE))
@@ -158,7 +173,7 @@ def fit_rollouts(
         warnings.warn(note, FitWarning, stacklevel=2)
     return _summarise(
         model, rollouts, theta, log_posterior,
-        decoding=decoding, success=success, width_prior=width_prior, notes=tuple(notes),
+        decoding=decoding, success=success, width_prior=prior, notes=tuple(notes), fixed=free,
     )
 
 
@@ -215,10 +230,17 @@ def _starting_point(
 
 
 def _standard_errors(
-    log_posterior: Callable[[NDArray[np.float64]], float], params: Parameters, theta: NDArray[np.float64]
+    log_posterior: Callable[[NDArray[np.float64]], float], params: Parameters, theta: NDArray[np.float64], fixed: int
 ) -> tuple[float, float]:
-    """Standard errors of ``beta`` and ``p`` from a central-difference Hessian of the log posterior."""
+    """Standard errors of ``beta`` and ``p`` from a central-difference Hessian of the log posterior.
+
+    The first ``fixed`` coordinates (``log beta`` of a deterministic fit) were not estimated: their
+    standard error is nan and the Hessian covers the others.
+    """
     step = 1e-3
+    whole = log_posterior
+    log_posterior = lambda free: whole(np.r_[theta[:fixed], free])  # noqa: E731
+    theta = theta[fixed:]
     d = theta.shape[0]
     hessian = np.empty((d, d))
     center = log_posterior(theta)
@@ -244,7 +266,9 @@ def _standard_errors(
         return math.nan, math.nan
     covariance = np.linalg.inv(-hessian)
     p = params.p_mean
-    return params.beta * math.sqrt(covariance[0, 0]), p * (1 - p) * math.sqrt(covariance[1, 1])
+    logit = 1 - fixed  # where logit p sits among the estimated coordinates
+    beta_se = math.nan if fixed else params.beta * math.sqrt(covariance[0, 0])
+    return beta_se, p * (1 - p) * math.sqrt(covariance[logit, logit])
 
 
 def _summarise(
@@ -257,13 +281,14 @@ def _summarise(
     success: str,
     width_prior: tuple[float, float] | None,
     notes: tuple[str, ...],
+    fixed: int,
 ) -> FitResult:
     params = model.unpack(theta)
     points, weights, success_weighted = model.posterior(theta)
     log_points = np.log(points)
     log_mean = (weights * log_points).sum(axis=1)
     log_spread = np.sqrt(np.maximum((weights * (log_points - log_mean[:, None]) ** 2).sum(axis=1), 0.0))
-    beta_se, p_se = _standard_errors(log_posterior, params, theta)
+    beta_se, p_se = _standard_errors(log_posterior, params, theta, fixed)
     statistic, pvalue = ks_uniform(model.correct_length_ranks(theta))
     # calibration on every run logged, deterministic or not: what the profile predicts at each cap
     predicted = model.success_probability_at(theta, rollouts.query, rollouts.cap)

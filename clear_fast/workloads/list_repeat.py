@@ -11,6 +11,7 @@ hopeless queries and an exact grader, cheap enough to run on a laptop CPU.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ class ListRepeatTask:
         )
 
 
-def repeats_in_order(words: tuple[str, ...] | list[str], reply: str | None) -> bool:
+def repeats_in_order(words: Sequence[str], reply: str | None) -> bool:
     """True when the lower-cased words of ``reply`` contain ``words`` as a subsequence."""
     tokens = iter(_WORD.findall((reply or "").lower()))
     return all(word in tokens for word in words)

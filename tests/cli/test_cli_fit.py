@@ -111,7 +111,7 @@ def test_a_greedy_log_is_fitted_as_one_answer_per_query_and_says_so(cli, tmp_pat
     assert "(deterministic decoding, shared success)" in done.stderr
     assert "warning: decoding looks deterministic" in done.stderr and "Traceback" not in done.stderr
     profile = load_profile(tmp_path / "model.json")
-    assert profile.decoding == "deterministic" and profile.width > 1.0
+    assert profile.decoding == "deterministic" and profile.width == 1.0  # a step at each answer's length
     told = cli("fit", str(tmp_path / "greedy.csv"), "--out", "-", "--decoding", "deterministic")
     assert told.returncode == 0 and "warning" not in told.stderr
     assert json.loads(told.stdout)["beta"] == pytest.approx(profile.beta, rel=1e-12)

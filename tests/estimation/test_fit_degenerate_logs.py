@@ -14,6 +14,7 @@ import pytest
 from scipy import integrate, stats
 
 from clear_fast.fit import FitResult, FitWarning, Rollouts, fit_rollouts
+from clear_fast.fit.rollout_fit import DETERMINISTIC_WIDTH
 from clear_fast.fit._thresholds import ThresholdLikelihood
 
 from estimation_data import make_deterministic_rollouts, make_rollouts
@@ -40,22 +41,25 @@ def greedy():
 def test_greedy_logs_are_recognised_and_fitted_one_answer_per_query(greedy):
     data, knows, natural, rollouts = greedy
     result, messages = _fit(rollouts, success="per_query")
-    assert result.decoding == "deterministic"
+    assert result.decoding == "deterministic" and result.width_prior is None
     assert len(messages) == 1 and "decoding looks deterministic" in messages[0]
     assert "pass decoding='deterministic'" in messages[0]
-    # the width is that of a real curve, not a collapsed one; the rest is recovered
-    assert 1.0 < result.width < 2.5 / data.beta
-    assert abs(result.success_probability - knows.mean()) < 0.04
-    assert abs(result.tau_log_mean - math.log(40)) < 0.15 and abs(result.tau_log_std - 0.5) < 0.12
-    # a solved query's threshold lies below its answer; thresholds are near the truth
-    assert np.all(result.tau[result.solved] < natural[result.solved])
-    assert np.median(np.abs(np.log(result.tau) - np.log(data.tau))) < 0.25
+    # each answer has one length: a fitted query's curve is a step there, one token wide (not estimated)
+    assert result.width == DETERMINISTIC_WIDTH == 1.0 and math.isnan(result.beta_se)
+    assert abs(result.success_probability - knows.mean()) < 0.04 and result.success_probability_se > 0
+    # the population of lengths (median threshold 40 plus about 8 tokens of surge, log-sd 0.5)
+    assert abs(result.tau_log_mean - math.log(48)) < 0.15 and abs(result.tau_log_std - 0.45) < 0.12
+    # a solved query's threshold is its answer's length, to within the step's width
+    solved = result.solved
+    assert np.all(result.tau[solved] < natural[solved]) and np.all(result.tau[solved] > natural[solved] - 4)
+    # a query that never fitted its caps lies beyond them
+    assert np.all(result.tau[~solved & knows] > 20)
     # known or not: a solved query surely is, one that failed at 4x the median threshold hardly ever
-    assert np.all(result.query_success_probability[result.solved] > 0.999)
-    assert np.all(result.query_success_probability[~result.solved] < 0.05)
+    assert np.all(result.query_success_probability[solved] > 0.999)
+    assert np.all(result.query_success_probability[~solved] < 0.05)
     # saying so up front gives the same fit, without the warning
     told, told_messages = _fit(rollouts, success="per_query", decoding="deterministic")
-    assert told_messages == [] and told.beta == result.beta
+    assert told_messages == [] and told.success_probability == result.success_probability
     np.testing.assert_array_equal(told.tau, result.tau)
 
 
@@ -165,7 +169,7 @@ def test_a_profile_keeps_the_decoding_prior_and_warnings(greedy, tmp_path):
     path = tmp_path / "greedy.json"
     result.save(path)
     loaded = FitResult.load(path)
-    assert loaded.decoding == "deterministic" and loaded.width_prior == (0.25, 1.5)
+    assert loaded.decoding == "deterministic" and loaded.width_prior is None and loaded.width == 1.0
     assert list(loaded.notes) == messages
     np.testing.assert_array_equal(loaded.query_success_probability, result.query_success_probability)
 
