@@ -198,7 +198,6 @@ def _wire_matches(bodies: list[dict[str, Any]], texts: Sequence[str], outcomes: 
 
 
 async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) -> RealModelResult:
-    import httpx2
     import openai
 
     from ..allocate import allocate
@@ -216,7 +215,7 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
     wire = _WireLog()
     root = base_url.removesuffix("/v1")
     special = len(_post(root, "/extras/tokenize", {"input": ""})["tokens"])
-    async with httpx2.AsyncClient(event_hooks={"request": [wire]}, timeout=600) as http:
+    async with openai.DefaultAsyncHttpx2Client(event_hooks={"request": [wire]}, timeout=600) as http:
         client = openai.AsyncOpenAI(base_url=base_url, api_key="local", max_retries=0, http_client=http)
 
         # 1. rollouts of the training prompts at a few caps (a log as a user would have it)

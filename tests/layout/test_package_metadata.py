@@ -24,16 +24,28 @@ DISTRIBUTION_OF = {"pyarrow": "pyarrow", "redis": "redis", "matplotlib": "matplo
 PLATFORM_ARCHS = {"linux": {"x86_64", "aarch64"}, "macos": {"x86_64", "arm64"}, "windows": {"AMD64"}}
 
 
-def _third_party_imports() -> set[str]:
-    """Top-level names of every module clear_fast's sources import that is neither stdlib nor clear_fast."""
-    found = set()
+def _imports_by_file() -> dict[str, set[str]]:
+    """Top-level names each of clear_fast's source files imports (absolute imports only), by path in the repository."""
+    found: dict[str, set[str]] = {}
     for path in (REPO / "clear_fast").rglob("*.py"):
+        names = found.setdefault(path.relative_to(REPO).as_posix(), set())
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[0] for alias in node.names}
+                names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
+                names.add(node.module.split(".")[0])
+    return found
+
+
+def _third_party_imports() -> set[str]:
+    """Every module clear_fast's sources import that is neither stdlib nor clear_fast."""
+    found = set().union(*_imports_by_file().values())
     return {name for name in found if name not in sys.stdlib_module_names and name not in ("clear_fast", "__future__")}
+
+
+def _modules_importing(name: str) -> set[str]:
+    """The package's source files that import ``name``."""
+    return {path for path, names in _imports_by_file().items() if name in names}
 
 
 def test_extras_are_exactly_the_optional_imports():
@@ -42,7 +54,9 @@ def test_extras_are_exactly_the_optional_imports():
     imported = _third_party_imports() - {"numpy", "langchain_clear_fast"}  # numpy is required; the integration is its own package
     assert {DISTRIBUTION_OF.get(name, name) for name in imported} == offered
     assert extras["parquet"] == {"pyarrow"} and extras["redis"] == {"redis"} and extras["demo"] == {"matplotlib", "rich"}
-    assert "openai" not in extras  # clear_fast takes the user's openai client; it never imports openai
+    # the library takes the user's openai client; only the real-model experiment makes its own
+    assert extras["real-model"] == {"openai"}
+    assert _modules_importing("openai") == {"clear_fast/experiments/real_model.py"}
     assert [Requirement(r).name for r in PYPROJECT["project"]["dependencies"]] == ["numpy"]
 
 
