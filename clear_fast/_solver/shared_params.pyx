@@ -13,7 +13,7 @@ clear_fast/_reference/shared_params.py.
 from libc.math cimport ceil, expm1, floor, INFINITY
 
 from .curve cimport SURGE, utility_past_threshold
-from .lambert cimport E, INV_E, lambert_w0, lambert_wm1
+from .lambert cimport E, INV_E, cumulative_root, lambert_w0
 
 
 def shared_scan(int form, const double[::1] tau_sorted, double a, double beta, double budget):
@@ -92,7 +92,7 @@ cdef void _shared_at(int form, const double[::1] tau_sorted, const double[::1] p
             total[0] = 0.0
             value[0] = lam * budget
             return
-        y = -lambert_wm1(-lam * beta / a)
+        y = -cumulative_root(lam, beta, a)
         threshold = (expm1(y) - y - y * y) / (y * beta)
         x = y / beta
     while lo < hi:
