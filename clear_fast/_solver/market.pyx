@@ -23,8 +23,9 @@ from libc.math cimport exp, fabs, log, sqrt, INFINITY
 from .curve cimport SURGE
 from .lambert cimport E
 from .market_rows cimport (
-    BREAKEVEN, BETA, LOWER, SCALE, PrefixAt, count_above, demand_as_row_joins, every_nth_row, fill, grant_curvature,
-    newton_move, pack_rows, prefix_at, prefix_demand, prefix_demand_curved, row_grant, row_utility, solve_prefix,
+    BREAKEVEN, BETA, LOWER, SCALE, PrefixAt, count_above, demand_as_row_joins, every_nth_row, fill, fill_grants,
+    grant_curvature, newton_move, pack_rows, prefix_at, prefix_demand, prefix_demand_curved, row_grant, row_utility,
+    solve_prefix,
 )
 
 # a relative price move below which one second-order step from a break-even price is exact to far below a
@@ -454,10 +455,10 @@ cdef bint _settle_jump_by_one_step(int form, const double[:, ::1] rows, const lo
     value_in = before.value + row_utility(form, rows, p, grant_p) + move_in * (s_p * slope_in + 0.5 * move_in * (
         slope_in + s_p * curvature_in))
     if value_in > value_out:
-        fill(form, rows, order, p + 1, lam_in, tokens_out)
+        fill_grants(form, rows, order, p + 1, lam_in, tokens_out)
         result.kind = ClearingKind.JUMP_IN
     else:
-        fill(form, rows, order, p, lam_out, tokens_out)
+        fill_grants(form, rows, order, p, lam_out, tokens_out)
         result.kind = ClearingKind.JUMP_OUT
     return True
 
@@ -485,7 +486,7 @@ cdef ClearingKind _settle_jump_exactly(int form, const double[:, ::1] rows, cons
         if funded.demand > budget * (1.0 + 1e-12):
             value_in = -1.0
     if value_in > out.value:
-        fill(form, rows, order, p + 1, lam_in, tokens_out)
+        fill_grants(form, rows, order, p + 1, lam_in, tokens_out)
         return ClearingKind.JUMP_IN
-    fill(form, rows, order, p, lam_out, tokens_out)
+    fill_grants(form, rows, order, p, lam_out, tokens_out)
     return ClearingKind.JUMP_OUT

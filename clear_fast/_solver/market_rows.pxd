@@ -92,3 +92,5 @@ cdef double solve_prefix(int form, const double[:, ::1] rows, Py_ssize_t count, 
                          double hi, double lam, double total, double slope, PrefixAt* at) noexcept nogil
 cdef double fill(int form, const double[:, ::1] rows, const long long[::1] order, Py_ssize_t count, double lam,
                  double[::1] tokens_out) noexcept nogil
+cdef void fill_grants(int form, const double[:, ::1] rows, const long long[::1] order, Py_ssize_t count, double lam,
+                      double[::1] tokens_out) noexcept nogil

@@ -164,3 +164,12 @@ cdef double fill(int form, const double[:, ::1] rows, const long long[::1] order
         if value - lam * grant > 0.0:
             surplus += value - lam * grant
     return surplus
+
+
+cdef void fill_grants(int form, const double[:, ::1] rows, const long long[::1] order, Py_ssize_t count, double lam,
+                      double[::1] tokens_out) noexcept nogil:
+    """``fill`` without the surplus (a jump's bound is taken at its break-even price): no utility per row."""
+    cdef Py_ssize_t k
+    cdef double grant_slope
+    for k in range(count):
+        tokens_out[order[k]] = row_grant(form, rows, k, lam, &grant_slope)
