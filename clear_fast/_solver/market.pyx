@@ -8,14 +8,17 @@ and never raises for data. It returns the same result as the twin's
 clear_price (clear_fast/_reference/market.py, which states the mathematics:
 break-even prices s_j, the demands F_j and G_j, jumps), found with fewer passes:
 
-1. a starting price from an evenly spaced sample of the sorted queries, or
-   the caller's price bracket;
-2. regula falsi on market demand until the price is met or only a window of
-   break-even prices (jumps) remains in the bracket;
+1. with the caller's price bracket, one evaluation of demand inside it (with
+   its slope and curvature) guesses the marginal position, and exact values of
+   F prove it (galloping from the guess if needed): four passes over the rows
+   in all when it holds, else steps 2-4 with the bracket;
+2. a starting price from an evenly spaced sample of the sorted queries, or
+   the caller's price bracket, then regula falsi on market demand until the
+   price is met or only a window of break-even prices (jumps) remains in the bracket;
 3. in that window, the marginal position from the last evaluation, checked
    exactly, then galloping and bisection over positions as the twin does;
 4. at that position, a continuous clearing or a jump, each settled by one
-   Newton step when the price barely moves, else solved exactly.
+   second-order step when the price barely moves, else solved exactly.
 """
 
 from libc.math cimport exp, fabs, log, sqrt, INFINITY
