@@ -283,7 +283,9 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     a, beta = float(curves.scale[0]), float(curves.beta[0])
     tau_sorted = np.sort(curves.tau)
     k, x = _kernel.kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
-    prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
+    prefix = np.empty(tau_sorted.shape[0] + 1)
+    prefix[0] = 0.0
+    np.cumsum(tau_sorted, out=prefix[1:])
     price, bound = _kernel.kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
     del prefix
     tokens = np.zeros(len(curves), dtype=np.int64)

@@ -10,7 +10,8 @@ one process on one machine:
   halving, the continuous demand compared with the budget and the grants
   floored once at the end
   (:func:`clear_fast.experiments.bisection_baseline.tight_bisection_allocate`);
-* ``numpy.argsort`` of n floats: the sorting floor of any exact O(n log n) method.
+* ``numpy.argsort`` of the n thresholds (float64): the sorting floor of any exact
+  O(n log n) method, timed interleaved with allocate.
 
 Times are medians of ``repeats`` runs; what carries over to another machine
 are the ratios. Optionally (Linux), the peak extra memory of one allocate call,
@@ -184,14 +185,17 @@ def run_benchmark(
 
     rows = []
     for n in sizes:
-        floats = np.random.default_rng(1).random(n)
-        sort_seconds = median_seconds(lambda: np.argsort(floats), repeats)
         for form, parameters in CASES:
             curves = make_curves(form, parameters, n)
             budget = BUDGET_PER_QUERY * n
             cf.allocate(curves.subset(np.arange(min(n, 100))), 30000)  # warm-up
             ours = cf.allocate(curves, budget)
-            ours_seconds = median_seconds(lambda: cf.allocate(curves, budget), repeats)
+            values = curves.tau.copy()  # n float64 values: the thresholds the queries are sorted by
+            ours_times, sort_times = [], []
+            for _ in range(repeats):  # interleaved, so a drift of the machine's speed hits both
+                ours_times.append(median_seconds(lambda: cf.allocate(curves, budget), 1))
+                sort_times.append(median_seconds(lambda: np.argsort(values), 1))
+            ours_seconds, sort_seconds = statistics.median(ours_times), statistics.median(sort_times)
             grants, _ = tight_bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget)
             baseline_seconds = median_seconds(
                 lambda: tight_bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget), baseline_repeats
