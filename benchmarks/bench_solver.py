@@ -5,8 +5,10 @@ the same machine and in the same process: ``clear_fast.allocate(curves, 300 * n)
 (a scarce budget: many queries abandoned); a tight NumPy/SciPy bisection a user
 would write without this library (60 halvings on the price, each query's best
 response from ``scipy.special.lambertw``, no rounding until the end); and
-``numpy.argsort`` of n floats, the sorting floor of any exact O(n log n) method. Times are medians; what carries
-over to another machine are the ratios. Peak extra memory of one allocate call is
+``numpy.argsort`` of the n thresholds, the sorting floor of any exact O(n log n) method,
+timed interleaved with allocate. Times are medians of CPU time of the calling thread (on
+a shared machine wall time also counts the waits for a core); what carries over to
+another machine are the ratios. Peak extra memory of one allocate call is
 read in a fresh child process from the kernel's own accounting (VmHWM after
 resetting it), so allocations outside Python's tracing count too.
 
