@@ -23,8 +23,11 @@ The measuring code is ``clear_fast.experiments.solver_benchmark`` (also behind `
 and ``clear_fast.experiments.exact_benchmark``; this script runs them at the sizes of the targets and
 writes benchmarks/results/bench_solver.json and benchmarks/results/bench_exact.json.
 
-Run: ``python benchmarks/bench_solver.py`` (about 10 minutes with n = 1,000,000;
+Run: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_solver.py`` (about 15 minutes with n = 1,000,000;
 ``--sizes 10000 100000 --scale 100000`` for a quick look, ``--only exact`` or ``--only solver`` for one part).
+It prints the targets met or missed: per-query parameters at least 50x faster than the tight bisection at
+200,000 and 1,000,000 queries, shared parameters within 1.5 sorts at 1,000,000, and allocate within 1.05x
+of the clearing alone at 1,000,000.
 """
 
 from __future__ import annotations
