@@ -183,19 +183,29 @@ class _Queries:
         return rows[np.lexsort((c.max_tokens[i], c.min_tokens[i], c.beta[i], c.scale[i], c.tau[i]))]
 
 
+def best_single(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> tuple[int, int, float]:
+    """Of the queries at ``ids``, the one worth most given the whole budget: its position, grant and value.
+
+    Each query's best grant within the budget; the first such query on equal
+    values; ``(-1, 0, 0)`` when ``ids`` is empty.
+    """
+    if ids.shape[0] == 0:
+        return -1, 0, 0.0
+    grants = np.minimum(whole_peak(curves, ids), float(budget))
+    values = utility_of(curves, ids, grants)
+    best = int(np.argmax(values))
+    return int(ids[best]), int(grants[best]), float(values[best])
+
+
 def _single_query(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> NDArray[np.int64]:
     """The best answer that funds one query: each query's best grant within the budget, the best of them.
 
     Only the queries at ``ids`` are tried: the others lose too much against the bound to beat the answer in hand.
     """
     tokens = np.zeros(len(curves), dtype=np.int64)
-    if ids.shape[0] == 0:
-        return tokens
-    grants = np.minimum(whole_peak(curves, ids), float(budget))
-    values = utility_of(curves, ids, grants)
-    best = int(np.argmax(values))
-    if values[best] > 0:
-        tokens[ids[best]] = int(grants[best])
+    best, grant, value = best_single(curves, budget, ids)
+    if value > 0:
+        tokens[best] = grant
     return tokens
 
 
