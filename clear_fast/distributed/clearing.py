@@ -1,13 +1,22 @@
 """The market clearing of ``allocate`` over partitions: the price, who is funded, and the dual bound.
 
-The same decisions as the kernel's ``clear_price`` (clear_fast/_reference/market.py
-states them): regula falsi in log-price on market demand, each evaluation one
-round; once few break-even prices (jumps) remain inside the bracket, those
-queries are gathered, the demand of everything before them is evaluated at
-each of their prices in one round, and the driver finds the marginal position
-and settles a continuous clearing or a jump with the kernel's rules (one
-Newton step when the price barely moves, else the exact solve, each of its
-evaluations a round).
+It takes ``allocate``'s own path (``clear_fast.allocate._clear_market`` and the
+kernel's ``clear_price``, whose mathematics clear_fast/_reference/market.py states):
+
+* fewer fundable queries than ``allocate`` samples from: they are gathered
+  and the kernel clears them on the driver, exactly as ``allocate`` does;
+* more: ``allocate``'s own sample (every k-th fundable query) is gathered and
+  cleared at the scaled budget for a price bracket; then the kernel's
+  regula falsi runs with each demand evaluation a round, until demand meets
+  the budget or few break-even prices (jumps) remain in the bracket; those
+  queries are gathered, the marginal position is found by bisection (several
+  positions a round) and the clearing or the jump is settled with the
+  kernel's rules (one Newton step when the price barely moves, else its
+  safeguarded Newton, each evaluation a round).
+
+If the sample's bracket misses, the search starts from the whole price range
+(the kernel's own start then depends on the full sort, which is not taken
+here: the price found is the same up to the search's tolerance).
 """
 
 from __future__ import annotations
@@ -17,22 +26,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _kernel
 from .._kernel import ClearingKind
-from ..curves import SurgeCurves
+from ..allocate import _BRACKET, _SAMPLE_FROM, _SAMPLE_SIZE, _clear_market
 from . import partition_ops as ops
 from .plan import Fill, best_responses
 from .rounds import Rounds, gathered, rows_as_curves
 
-#: the search gathers the queries inside its bracket once at most this many remain
-WINDOW = 32
-#: prices evaluated in each round of the search, besides the regula falsi point and the median jump
-SPREAD = 6
-#: prices evaluated in each round of an exact solve at a jump (small batches: the others take one Newton step)
-SOLVE_SPREAD = 24
-#: the search gives up (answering with the bracket's upper end) after this many rounds
-MAX_SEARCH_ROUNDS = 64
+#: as in the kernel: regula falsi stops once at most this many break-even prices remain in its bracket
+MAX_JUMPS_IN_BRACKET = 1 << 16
 #: as in the kernel: a relative price move below which one Newton step from a break-even price is exact
 NEWTON_EXACT_WITHIN = 1e-4
+#: positions tried in each round of the bisection for the marginal position
+PROBES = 15
+#: rounds of the search before it answers with its bracket's upper end (the kernel's own cap is 200 steps)
+MAX_SEARCH_ROUNDS = 200
 
 
 def _exp(x: float) -> float:
@@ -45,250 +53,262 @@ def _exp(x: float) -> float:
 
 @dataclass(frozen=True)
 class Clearing:
-    """How the market cleared: the kind, the price, the marginal query (global index or -1), the bound, the fill."""
+    """How the market cleared: the kind, the price, the marginal query (global index or -1), the bound, the fill.
+
+    ``bound`` None: the fill's surplus gives it (``price * budget + surplus``).
+    """
 
     kind: ClearingKind
     price: float
     marginal: int
-    bound: float | None  # None: the fill's surplus gives it (price * budget + surplus)
+    bound: float | None
     fill: Fill
 
 
+@dataclass
 class _Bracket:
-    def __init__(self, hi: float, budget: float) -> None:
-        self.lo, self.hi = 0.0, hi
-        self.excess_lo, self.excess_hi = math.inf, -budget
-        self.count_lo: int | None = None
-        self.count_hi = 0
-        self.last_hi: tuple[float, int] | None = None  # the last query above hi (its key)
-        self.guess: float | None = None  # the regula falsi point of the last round
-        self.jump_median: float | None = None  # the middle break-even price inside the bracket
+    lo: float
+    hi: float
+    excess_lo: float
+    excess_hi: float
+    count_lo: int
+    count_hi: int
+    last_hi: tuple[float, int] | None = None  # the key of the last query above hi
 
 
 def clear(rounds: Rounds, summaries: list[dict], budget: int, form: str) -> Clearing:
     """Clear the market of the partitions (budget > 0, general parameters)."""
-    if sum(s["fundable"] for s in summaries) == 0:
-        return Clearing(ClearingKind.AMPLE, 0.0, -1, 0.0, Fill(0.0, 0.0, -1))
-    if sum(s["demand_at_zero"] for s in summaries) <= budget:
-        return Clearing(ClearingKind.AMPLE, 0.0, -1, None, Fill(0.0, 0.0, -1))
-    bracket = _Bracket(max(s["max_breakeven"] for s in summaries), float(budget))
-    bracket.count_lo = sum(s["fundable"] for s in summaries)
-    start = _start_from_sample(summaries, budget, form, bracket.hi)
+    fundable = sum(s["fundable"] for s in summaries)
+    if fundable < _SAMPLE_FROM:
+        return _clear_gathered(rounds, budget, form)
+    ranks = np.concatenate(([0], np.cumsum([s["fundable"] for s in summaries])[:-1]))
+    stride = fundable // _SAMPLE_SIZE
+    sample = _sorted_rows(gathered(rounds.run(ops.sample_rows, stride, [int(r) for r in ranks])))
+    curves = rows_as_curves(sample, form)
+    tokens = np.empty(len(curves))
+    kind, guess, _, _ = _kernel.kernel.clear_price(
+        curves.form_code, curves.tau, curves.scale, curves.beta, curves.min_tokens, curves.max_tokens,
+        np.ascontiguousarray(sample["breakeven"]), np.arange(len(curves), dtype=np.int64),
+        float(budget * len(curves) / fundable), tokens,
+    )
+    bracket = None
+    if kind != ClearingKind.AMPLE and guess > 0:
+        bracket = _bracket_from_hints(rounds, budget, guess * (1 - _BRACKET), guess * (1 + _BRACKET))
+    if bracket is None:
+        if sum(s["demand_at_zero"] for s in summaries) <= budget:
+            return Clearing(ClearingKind.AMPLE, 0.0, -1, None, Fill(0.0, 0.0, -1))
+        top = max(s["max_breakeven"] for s in summaries)
+        bracket = _Bracket(0.0, top, math.inf, -float(budget), fundable, 0)
+        start = 0.5 * top
+    else:
+        start = bracket.lo + bracket.excess_lo * (bracket.hi - bracket.lo) / (bracket.excess_lo - bracket.excess_hi)
     if _search(rounds, budget, start, bracket):
         return Clearing(ClearingKind.CONTINUOUS, bracket.hi, -1, None, Fill(bracket.hi, bracket.hi, -1))
     return _settle_in_window(rounds, budget, form, bracket)
 
 
-def _start_from_sample(summaries: list[dict], budget: int, form: str, top: float) -> float:
-    """The price that clears the pooled sample at the budget scaled down alike (the kernel's own start)."""
-    from .. import _kernel
+def _sorted_rows(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rows in the market's order: decreasing break-even price, then increasing global index."""
+    order = np.lexsort((rows["index"], -rows["breakeven"]))
+    return {key: value[order] for key, value in rows.items()}
 
-    rows = gathered([s["sample"] for s in summaries])
-    sample = rows_as_curves(rows, form)
-    fundable = sum(s["fundable"] for s in summaries)
-    order = np.argsort(-rows["breakeven"], kind="stable").astype(np.int64)
-    tokens = np.empty(len(sample))
-    kind, price, _, _ = _kernel.kernel.clear_price(
-        sample.form_code, sample.tau, sample.scale, sample.beta, sample.min_tokens, sample.max_tokens,
-        np.ascontiguousarray(rows["breakeven"]), order, float(budget) * len(sample) / fundable, tokens,
-    )
-    return float(price) if kind != ClearingKind.AMPLE and 0.0 < price < top else 0.5 * top
+
+def _clear_gathered(rounds: Rounds, budget: int, form: str) -> Clearing:
+    """Few fundable queries: gather them and clear them with ``allocate``'s own code."""
+    rows = gathered(rounds.run(ops.fundable_rows))
+    curves = rows_as_curves(rows, form)
+    continuous = np.zeros(len(curves))
+    kind, price, position, bound, order = _clear_market(curves, np.ascontiguousarray(rows["breakeven"]), budget,
+                                                        continuous)
+    marginal = int(rows["index"][order[position]]) if position >= 0 else -1
+    return Clearing(ClearingKind(kind), float(price), marginal, float(bound),
+                    Fill(float(price), 0.0, -1, rows["index"], continuous))
+
+
+def _demand(rounds: Rounds, prices: list[float]) -> list[tuple[int, float, float, tuple[float, int] | None]]:
+    """Market demand at each price: ``(count above, demand, slope, key of the last query above)``."""
+    found = rounds.run(ops.market_demand, prices, 0.0, 0.0)
+    out = []
+    for k in range(len(prices)):
+        lasts = [f["last"][k] for f in found if f["last"][k] is not None]
+        last = min(lasts, key=lambda key: (key[0], -key[1])) if lasts else None
+        out.append((sum(f["count"][k] for f in found), sum(f["demand"][k] for f in found),
+                    sum(f["slope"][k] for f in found), last))
+    return out
+
+
+def _bracket_from_hints(rounds: Rounds, budget: int, lo_hint: float, hi_hint: float) -> _Bracket | None:
+    """The kernel's check of the sample's bracket (None: it missed)."""
+    (c_lo, d_lo, _, _), (c_hi, d_hi, _, last), (in_order, _, _, _) = _demand(
+        rounds, [lo_hint, hi_hint, lo_hint * (1 - _BRACKET)])
+    if d_lo - budget <= 0.0 or d_hi - budget > 0.0 or c_lo >= in_order:
+        return None
+    return _Bracket(lo_hint, hi_hint, d_lo - budget, d_hi - budget, c_lo, c_hi, last)
 
 
 def _search(rounds: Rounds, budget: int, start: float, bracket: _Bracket) -> bool:
-    """Regula falsi in log-price on market demand, as the kernel's, with more prices per round.
+    """The kernel's ``_search_market``: regula falsi (Illinois) in log-price, one round per evaluation.
 
-    Each round evaluates the regula falsi point and a few prices spread over
-    the bracket (or stepping down from it while no price with demand above
-    the budget is known), and the median break-even price inside it. True when
-    demand meets the budget within 1e-9 of it (the price is ``bracket.hi``);
-    False once at most :data:`WINDOW` break-even prices lie inside the bracket.
+    True when demand is within 1e-9 of the budget (the price is then
+    ``bracket.hi``); False once at most :data:`MAX_JUMPS_IN_BRACKET` break-even
+    prices lie inside the bracket.
     """
     tolerance = 1e-9 * budget
-    lam = start
-    for _ in range(MAX_SEARCH_ROUNDS):
-        prices = _spread(bracket, lam)
-        found = rounds.run(ops.market_demand, prices, bracket.lo, bracket.hi)
-        for k, price in enumerate(prices):
-            count = sum(f["count"][k] for f in found)
-            excess = sum(f["demand"][k] for f in found) - budget
-            if abs(excess) <= tolerance:
-                bracket.hi = price
-                return True
-            if excess > 0.0 and price > bracket.lo:
-                bracket.lo, bracket.excess_lo, bracket.count_lo = price, excess, count
-            elif excess <= 0.0 and price < bracket.hi:
-                bracket.hi, bracket.excess_hi, bracket.count_hi = price, excess, count
-                lasts = [f["last"][k] for f in found if f["last"][k] is not None]
-                bracket.last_hi = min(lasts, key=lambda key: (key[0], -key[1])) if lasts else None
-        jumps = bracket.count_lo - bracket.count_hi
-        if 0 < jumps <= WINDOW or jumps == 1 and bracket.hi - bracket.lo <= 1e-13 * bracket.hi:
-            return False
-        if jumps == 0 and bracket.hi - bracket.lo <= 1e-13 * bracket.hi:
+    lam, step, width_before, moved = start, 0.05, math.inf, 0
+    for k in range(MAX_SEARCH_ROUNDS):
+        if not bracket.lo < lam < bracket.hi:
+            lam = math.sqrt(bracket.lo * bracket.hi) if bracket.lo > 0.0 else 0.5 * bracket.hi
+        [(count, demand, _, last)] = _demand(rounds, [lam])
+        excess = demand - budget
+        if abs(excess) <= tolerance:
+            bracket.hi = lam
             return True
-        inside = np.sort(np.concatenate([f["inside_sample"] for f in found]))
-        inside = inside[(inside > bracket.lo) & (inside <= bracket.hi)]
-        lam = float(inside[inside.shape[0] // 2]) if inside.shape[0] > 2 else math.sqrt(bracket.lo * bracket.hi)
-        if bracket.lo > 0.0 and bracket.excess_lo < math.inf:
-            lam_rf = _exp(math.log(bracket.lo) + bracket.excess_lo * (math.log(bracket.hi) - math.log(bracket.lo)) / (
+        if excess > 0.0:
+            bracket.lo, bracket.excess_lo, bracket.count_lo = lam, excess, count
+            if moved == 1:
+                bracket.excess_hi *= 0.5  # Illinois: the end kept twice has its value halved
+            moved = 1
+        else:
+            bracket.hi, bracket.excess_hi, bracket.count_hi, bracket.last_hi = lam, excess, count, last
+            if moved == -1:
+                bracket.excess_lo *= 0.5
+            moved = -1
+        jumps = bracket.count_lo - bracket.count_hi
+        width = bracket.hi - bracket.lo
+        if 0 < jumps <= MAX_JUMPS_IN_BRACKET or jumps == 1 and width <= 1e-13 * bracket.hi:
+            return False
+        if jumps == 0 and width <= 1e-13 * bracket.hi:
+            return True
+        if bracket.excess_lo == math.inf:
+            lam *= _exp(-step)  # no price above the budget yet: step down, twice as far each time
+            step *= 2.0
+        elif k % 3 == 2 and width > 0.5 * width_before:
+            lam = _middle_jump(rounds, bracket)
+        else:
+            lam = _exp(math.log(bracket.lo) + bracket.excess_lo * (math.log(bracket.hi) - math.log(bracket.lo)) / (
                 bracket.excess_lo - bracket.excess_hi))
-            bracket.guess = lam_rf
-        bracket.jump_median = lam
-        lam = bracket.guess if bracket.guess is not None else lam
-    return True  # pragma: no cover - far past any case seen
+        if k % 3 == 2:
+            width_before = bracket.hi - bracket.lo
+    return True  # pragma: no cover - the kernel's own cap
 
 
-def _spread(bracket: _Bracket, lam: float) -> list[float]:
-    """The prices of one search round: ``lam``, the median jump inside the bracket, and a spread over it."""
-    lo, hi = bracket.lo, bracket.hi
-    prices = [lam] if lo < lam < hi else []
-    median = bracket.jump_median
-    if median is not None and lo < median < hi:
-        prices.append(median)
-    if bracket.excess_lo == math.inf or lo <= 0.0:  # no price with demand above the budget yet: step down
-        top = min(lam, hi) if lam > 0 else hi
-        prices += [top * _exp(-0.05 * 4.0**k) for k in range(SPREAD)]
-    else:
-        span = math.log(hi) - math.log(lo)
-        prices += [lo * _exp(span * (k + 1) / (SPREAD + 1)) for k in range(SPREAD)]
-    return sorted({p for p in prices if lo < p < hi and p > 0.0})
+def _middle_jump(rounds: Rounds, bracket: _Bracket) -> float:
+    """Regula falsi stalled: the middle of the break-even prices inside the bracket (from their pooled sample)."""
+    found = rounds.run(ops.market_demand, [], bracket.lo, bracket.hi)
+    inside = np.sort(np.concatenate([f["inside_sample"] for f in found]))
+    if inside.shape[0] > 2:
+        return float(inside[inside.shape[0] // 2])
+    return math.sqrt(bracket.lo * bracket.hi)
 
 
 class _Prefix:
-    """Demand (and more) of the first ``count`` queries at a price: the part before the window from the
-    partitions (one round per new price), the window's own queries on the driver."""
+    """The first queries of the market (those before a key), responding at a price; one round per batch."""
 
-    def __init__(self, rounds: Rounds, top: tuple[float, int], window: SurgeCurves, start: int) -> None:
-        self.rounds, self.top, self.window, self.start = rounds, top, window, start
-        self.known: dict[float, dict] = {}
+    def __init__(self, rounds: Rounds) -> None:
+        self.rounds = rounds
+        self.known: dict[tuple[float, float, int], dict] = {}
 
-    def evaluate(self, prices: list[float]) -> None:
-        new = sorted({p for p in prices if p not in self.known})
+    def evaluate(self, probes: list[tuple[float, float, int]]) -> None:
+        new = sorted({p for p in probes if p not in self.known})
         if not new:
             return
-        found = self.rounds.run(ops.prefix_at, self.top[0], self.top[1], new)
-        for k, price in enumerate(new):
-            self.known[price] = {key: sum(float(f[key][k]) for f in found)
-                                 for key in ("demand", "slope", "value", "surplus")}
-        self.lower = sum(f["lower"] for f in found)
-        self.top_marginal = max(f["top_marginal"] for f in found)
+        found = self.rounds.run(ops.prefix_at, new)
+        for k, probe in enumerate(new):
+            self.known[probe] = {key: sum(float(f[key][k]) for f in found)
+                                 for key in ("demand", "slope", "value", "surplus", "lower")}
+            self.known[probe]["top_marginal"] = max(float(f["top_marginal"][k]) for f in found)
 
-    def at(self, count: int, price: float) -> dict:
-        """The first ``count`` queries (global positions) responding at ``price``."""
-        self.evaluate([price])
-        out = dict(self.known[price])
-        local = count - self.start
-        if local > 0:
-            funded = np.zeros(len(self.window), dtype=bool)
-            funded[:local] = True
-            grants, total, slope = best_responses(self.window, funded, price)
-            values = np.empty(len(self.window))
-            from .. import _kernel
+    def at(self, price: float, key: tuple[float, int]) -> dict:
+        probe = (float(price), float(key[0]), int(key[1]))
+        self.evaluate([probe])
+        return self.known[probe]
 
-            w = self.window
-            _kernel.kernel.utility(w.form_code, w.tau, w.scale, w.beta, grants, values)
-            with np.errstate(invalid="ignore"):  # an uncapped cumulative grant at price 0 is infinite
-                surplus = (values - price * grants)[funded]
-            out["demand"] += total
-            out["slope"] += slope
-            out["value"] += float(values[funded].sum())
-            out["surplus"] += float(surplus[surplus > 0].sum())
-        return out
-
-    def solve(self, count: int, budget: float, lo: float, hi: float, lam: float, total: float, slope: float) -> float:
-        """The kernel's ``solve_prefix`` (the price in ``[lo, hi]`` where the first ``count`` queries demand the
-        budget, demand within it by at most 1e-9 of it), with a Newton step and a spread of prices each round."""
-        tolerance = 1e-9 * (budget if budget > 1.0 else 1.0)
-        for _ in range(MAX_SEARCH_ROUNDS):
+    def solve(self, key: tuple[float, int], budget: float, lo: float, hi: float, lam: float, total: float,
+              slope: float) -> float:
+        """The kernel's ``solve_prefix`` for the queries before ``key``: safeguarded Newton in log-price."""
+        tried_zero = False
+        for _ in range(200):
             if total > budget:
                 lo = lam
             else:
                 hi = lam
-                if budget - total <= tolerance or lam == 0.0:
+                if budget - total <= 1e-9 * (budget if budget > 1.0 else 1.0) or lam == 0.0:
                     return lam
             if hi - lo <= 1e-15 * hi:
                 return hi
             candidate = lam * _exp(-(total - budget) / (lam * slope)) if slope < 0.0 and lam > 0.0 else -1.0
-            if lo > 0.0:
-                span = math.log(hi) - math.log(lo)
-                prices = [lo * _exp(span * (k + 1) / (SOLVE_SPREAD + 1)) for k in range(SOLVE_SPREAD)]
-            else:
-                prices = [0.0] + [hi * _exp(-0.05 * 2.0**k) for k in range(SOLVE_SPREAD)]
             if lo < candidate < hi:
-                prices.append(candidate)
-            prices = sorted({p for p in prices if lo <= p < hi})
-            self.evaluate(prices)
-            at = {p: self.at(count, p) for p in prices}
-            fits = [p for p in prices if at[p]["demand"] <= budget and budget - at[p]["demand"] <= tolerance]
-            if fits:
-                return max(fits)
-            over = [p for p in prices if at[p]["demand"] > budget]
-            under = [p for p in prices if at[p]["demand"] <= budget]
-            lo = max(over, default=lo)
-            hi = min(under, default=hi)
-            lam = candidate if lo < candidate < hi else (hi if under else lo)
-            now = self.at(count, lam)
+                lam = candidate
+            elif lo > 0.0:
+                lam = math.sqrt(lo * hi)
+            elif not tried_zero:
+                lam, tried_zero = 0.0, True
+            else:
+                lam = hi * 1e-4
+            now = self.at(lam, key)
             total, slope = now["demand"], now["slope"]
         return hi  # pragma: no cover
 
 
 def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket) -> Clearing:
-    """Gather the queries inside the bracket and settle the marginal position among them."""
+    """The kernel's ``_settle_in_window``: the marginal position among the gathered queries inside the bracket."""
     top = bracket.last_hi if bracket.count_hi > 0 and bracket.last_hi is not None else (math.inf, 0)
     start = bracket.count_hi - 1 if bracket.count_hi > 0 else 0  # global position of the window's first query
-    rows = gathered(rounds.run(ops.window_rows, top[0], top[1], bracket.lo))
-    order = np.lexsort((rows["index"], -rows["breakeven"]))
-    rows = {key: value[order] for key, value in rows.items()}
+    rows = _sorted_rows(gathered(rounds.run(ops.window_rows, top[0], top[1], bracket.lo)))
     window = rows_as_curves(rows, form)
-    s = rows["breakeven"]
-    prefix = _Prefix(rounds, top, window, start)
-    prefix.evaluate(list(s))
-    count_lo = start + len(window)
-    # the smallest global position j in [max(count_hi, 1), count_lo] with F_j > budget
-    j = count_lo
-    for g in range(max(bracket.count_hi, 1), count_lo):
-        if prefix.at(g, float(s[g - start]))["demand"] > budget:
-            j = g
-            break
-    p = j - 1
+    s, index = rows["breakeven"], rows["index"]
+    prefix = _Prefix(rounds)
+
+    def key(position: int) -> tuple[float, int]:
+        return float(s[position - start]), int(index[position - start])
+
+    def demand_as_row_joins(position: int) -> float:  # F_j: the first j queries at the j-th break-even price
+        return prefix.at(s[position - start], key(position))["demand"]
+
+    # the smallest position j in (lo_j, hi_j] with F_j > budget: F_lo_j <= budget < F_hi_j
+    lo_j, hi_j = max(bracket.count_hi, 1) - 1, start + len(window)
+    while hi_j - lo_j > 1:
+        probes = sorted({lo_j + (hi_j - lo_j) * (k + 1) // (PROBES + 1) for k in range(PROBES)} - {lo_j, hi_j})
+        prefix.evaluate([(float(s[j - start]), *key(j)) for j in probes])
+        for j in probes:
+            if demand_as_row_joins(j) > budget:
+                hi_j = j
+                break
+            lo_j = j
+    p = hi_j - 1
     w = p - start
-    s_p = float(s[w])
-    before = prefix.at(p, s_p)
+    s_p, key_p, key_in = float(s[w]), key(p), (float(s[w]), int(index[w]) + 1)
+    before = prefix.at(s_p, key_p)
     single = np.zeros(len(window), dtype=bool)
     single[w] = True
-    grants, grant_p, slope_p = best_responses(window, single, s_p)
-    key_p = (s_p, int(rows["index"][w]))
+    _, grant_p, slope_p = best_responses(window, single, s_p)
     if budget >= before["demand"] + grant_p:
-        s_j = float(s[w + 1]) if w + 1 < len(window) else bracket.lo
+        s_j = float(s[w + 1]) if w + 1 < len(window) else 0.0
         demand, slope = before["demand"] + grant_p, before["slope"] + slope_p
         lam = s_p + (budget - demand) / slope if slope < 0.0 else -1.0
         if not (lam > s_p * (1.0 - NEWTON_EXACT_WITHIN) and lam > s_j):
-            lam = prefix.solve(p + 1, float(budget), s_j, s_p, s_p, demand, slope)
-        return Clearing(ClearingKind.CONTINUOUS, lam, -1, None, Fill(lam, key_p[0], key_p[1] + 1))
+            lam = prefix.solve(key_in, float(budget), s_j, s_p, s_p, demand, slope)
+        return Clearing(ClearingKind.CONTINUOUS, lam, -1, None, Fill(lam, *key_in))
     bound = s_p * budget + before["surplus"]
-    marginal = key_p[1]
     lam_out = s_p + (budget - before["demand"]) / before["slope"] if before["slope"] < 0.0 else -1.0
     slope_in = before["slope"] + slope_p
     lam_in = s_p + (budget - before["demand"] - grant_p) / slope_in if slope_in < 0.0 else math.inf
     if lam_out > s_p * (1.0 - NEWTON_EXACT_WITHIN) and lam_in < s_p * (1.0 + NEWTON_EXACT_WITHIN):
         value_out = before["value"] + s_p * before["slope"] * (lam_out - s_p)
         utility_p = np.empty(1)
-        from .. import _kernel
-
         _kernel.kernel.utility(window.form_code, window.tau[w:w + 1], window.scale[w:w + 1], window.beta[w:w + 1],
                                np.array([grant_p]), utility_p)
         value_in = before["value"] + float(utility_p[0]) + s_p * slope_in * (lam_in - s_p)
     else:
-        lam_out = prefix.solve(p, float(budget), 0.0, s_p, s_p, before["demand"], before["slope"])
-        value_out = prefix.at(p, lam_out)["value"]
-        floor_in = prefix.lower + float(np.ceil(window.lower[: w + 1]).sum())
-        marginal_max = window.scale if form == "surge" else window.scale / (window.beta * math.e)
-        top_marginal = max(prefix.top_marginal, float(marginal_max[: w + 1].max()))
+        lam_out = prefix.solve(key_p, float(budget), 0.0, s_p, s_p, before["demand"], before["slope"])
+        value_out = prefix.at(lam_out, key_p)["value"]
+        first = prefix.at(s_p, key_in)  # the first p + 1 queries: their lower bounds, largest marginal utility
         value_in = -1.0
-        if floor_in <= budget:
-            lam_in = prefix.solve(p + 1, float(budget), s_p, top_marginal, s_p, before["demand"] + grant_p, slope_in)
-            funded = prefix.at(p + 1, lam_in)
+        if first["lower"] <= budget:
+            lam_in = prefix.solve(key_in, float(budget), s_p, first["top_marginal"], s_p,
+                                  before["demand"] + grant_p, slope_in)
+            funded = prefix.at(lam_in, key_in)
             value_in = funded["value"] if funded["demand"] <= budget * (1.0 + 1e-12) else -1.0
     if value_in > value_out:
-        return Clearing(ClearingKind.JUMP_IN, s_p, marginal, bound, Fill(lam_in, key_p[0], key_p[1] + 1))
-    return Clearing(ClearingKind.JUMP_OUT, s_p, marginal, bound, Fill(lam_out, key_p[0], key_p[1]))
+        return Clearing(ClearingKind.JUMP_IN, s_p, key_p[1], bound, Fill(lam_in, *key_in))
+    return Clearing(ClearingKind.JUMP_OUT, s_p, key_p[1], bound, Fill(lam_out, *key_p))

@@ -22,8 +22,6 @@ from ..curves import SurgeCurves
 from ..pricing import _breakeven, integer_bounds, utility_of
 from .plan import Replay, Step, before_key, best_responses
 
-#: rows of a partition's sample of fundable queries (the driver clears the pooled sample for a first price)
-SAMPLE_ROWS = 4096
 #: evenly spaced break-even prices a partition reports from inside the search's bracket
 BRACKET_SAMPLE = 64
 _FIELDS = ("tau", "alpha", "beta", "weight", "min_tokens", "max_tokens")
@@ -31,10 +29,11 @@ _FIELDS = ("tau", "alpha", "beta", "weight", "min_tokens", "max_tokens")
 
 @dataclass
 class Part:
-    """A partition's curves and the global position of its first query."""
+    """A partition's curves, the global position of its first query, and its own place among the partitions."""
 
     curves: SurgeCurves
     offset: int
+    position: int = 0
 
     @cached_property
     def breakeven(self) -> NDArray[np.float64]:
@@ -56,7 +55,7 @@ class Part:
 
 
 def summary(part: Part) -> dict:
-    """Size, fundable count, highest break-even price, demand at price 0, shared parameters, a sample."""
+    """Size, form, fundable count, highest break-even price, demand at price 0, shared parameters."""
     c, be = part.curves, part.breakeven
     fundable = np.flatnonzero(be > 0)
     out = {"n": len(c), "form": c.form, "fundable": int(fundable.shape[0]), "max_breakeven": float(be.max()) if len(c) else 0.0}
@@ -67,11 +66,25 @@ def summary(part: Part) -> dict:
     if fundable.shape[0]:
         _, total, _ = best_responses(c, be > 0, 0.0)
     out["demand_at_zero"] = total
-    stride = max(1, fundable.shape[0] // SAMPLE_ROWS)
-    mask = np.zeros(len(c), dtype=bool)
-    mask[fundable[::stride]] = True
-    out["sample"] = part.rows(mask)
     return out
+
+
+def fundable_rows(part: Part) -> dict[str, NDArray]:
+    """The queries with a positive break-even price (the market's rows)."""
+    return part.rows(part.breakeven > 0)
+
+
+def sample_rows(part: Part, stride: int, ranks: list[int]) -> dict[str, NDArray]:
+    """The fundable queries whose rank among all fundable queries is a multiple of ``stride``.
+
+    ``ranks[k]`` is how many fundable queries the partitions before the k-th
+    hold: the sample is ``allocate``'s own (every ``stride``-th fundable query).
+    """
+    fundable = np.flatnonzero(part.breakeven > 0)
+    first = (-ranks[part.position]) % stride
+    mask = np.zeros(len(part.curves), dtype=bool)
+    mask[fundable[first::stride]] = True
+    return part.rows(mask)
 
 
 def tau_column(part: Part) -> NDArray[np.float64]:
@@ -106,18 +119,18 @@ def window_rows(part: Part, top_price: float, top_index: int, lo: float) -> dict
     return part.rows(mask)
 
 
-def prefix_at(part: Part, top_price: float, top_index: int, prices: list[float]) -> dict[str, NDArray]:
-    """Demand, slope, utility and positive surplus of the queries before a key, each responding at each price.
+def prefix_at(part: Part, probes: list[tuple[float, float, int]]) -> dict[str, NDArray]:
+    """For each ``(price, cut_price, cut_index)``: the queries before the key, each responding at the price.
 
-    The market's prefix passes over the rows before the window: every one of
-    them is funded whatever the price. Also their summed lower bounds and
-    largest marginal utility (the jump's funded option needs them).
+    Their demand, its slope, their utility and positive surplus: the market's
+    prefix passes (each query before the key is funded, whatever the price).
+    Also their summed lower bounds and largest marginal utility (a jump's
+    funded option needs them).
     """
     c = part.curves
-    funded = before_key(part.breakeven, part.index, top_price, top_index)
-    out = {key: np.zeros(len(prices)) for key in ("demand", "slope", "value", "surplus")}
-    sub = c.subset(funded)
-    for k, price in enumerate(prices):
+    out = {key: np.zeros(len(probes)) for key in ("demand", "slope", "value", "surplus", "lower", "top_marginal")}
+    for k, (price, cut_price, cut_index) in enumerate(probes):
+        sub = c.subset(before_key(part.breakeven, part.index, cut_price, cut_index))
         grants, total, slope = best_responses(sub, np.ones(len(sub), dtype=bool), price)
         values = np.empty(len(sub))
         _kernel.kernel.utility(sub.form_code, sub.tau, sub.scale, sub.beta, grants, values)
@@ -125,9 +138,9 @@ def prefix_at(part: Part, top_price: float, top_index: int, prices: list[float])
             surplus = values - price * grants
         out["demand"][k], out["slope"][k], out["value"][k] = total, slope, values.sum()
         out["surplus"][k] = surplus[surplus > 0].sum()
-    out["lower"] = float(integer_bounds(sub)[0].sum())
-    marginal = sub.scale if c.form == "surge" else sub.scale / (sub.beta * math.e)
-    out["top_marginal"] = float(marginal.max()) if len(sub) else 0.0
+        out["lower"][k] = integer_bounds(sub)[0].sum()
+        marginal = sub.scale if c.form == "surge" else sub.scale / (sub.beta * math.e)
+        out["top_marginal"][k] = marginal.max() if len(sub) else 0.0
     return out
 
 

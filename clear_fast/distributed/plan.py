@@ -27,11 +27,17 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 @dataclass(frozen=True)
 class Fill:
-    """Fund the fundable queries before the key ``(cut_price, cut_index)`` at ``price``, rounded down."""
+    """Fund the fundable queries before the key ``(cut_price, cut_index)`` at ``price``, rounded down.
+
+    With ``indices``, the continuous grants are given instead: ``continuous`` at
+    those global indices (the clearing ran on the driver), 0 elsewhere.
+    """
 
     price: float
     cut_price: float
     cut_index: int
+    indices: NDArray[np.int64] | None = None
+    continuous: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,13 @@ class Replay:
         return leftover
 
     def _fill(self, step: Fill) -> None:
-        funded = before_key(self.breakeven, self.index, step.cut_price, step.cut_index)
-        continuous, _, _ = best_responses(self.curves, funded, step.price)
+        if step.indices is not None and step.continuous is not None:
+            continuous = np.zeros(len(self.curves))
+            continuous[self._local(step.indices)] = step.continuous[self._mine(step.indices)]
+            funded = continuous > 0
+        else:
+            funded = before_key(self.breakeven, self.index, step.cut_price, step.cut_index)
+            continuous, _, _ = best_responses(self.curves, funded, step.price)
         c = self.curves
         gains = np.empty(len(c))
         _kernel.kernel.floor_grants(c.form_code, c.tau, c.scale, c.beta, c.max_tokens, continuous, self.tokens, gains)

@@ -48,7 +48,7 @@ class _Call:
 
     def __call__(self, position: int, curves: SurgeCurves) -> Any:
         offset = self.offsets[position] if self.offsets else 0
-        return self.op(ops.Part(curves, offset), *self.args)
+        return self.op(ops.Part(curves, offset, position), *self.args)
 
 
 def pooled(results: list[dict], key: str) -> np.ndarray:
