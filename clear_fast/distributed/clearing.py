@@ -39,6 +39,8 @@ MAX_JUMPS_IN_BRACKET = 1 << 16
 NEWTON_EXACT_WITHIN = 1e-4
 #: positions tried in each round of the bisection for the marginal position
 PROBES = 15
+#: queries the driver gathers at most to settle the marginal query's clearing itself
+PREFIX_GATHER_LIMIT = 1 << 16
 #: rounds of the search before it answers with its bracket's upper end (the kernel's own cap is 200 steps)
 MAX_SEARCH_ROUNDS = 200
 
@@ -202,14 +204,25 @@ def _middle_jump(rounds: Rounds, bracket: _Bracket) -> float:
 
 
 class _Prefix:
-    """The first queries of the market (those before a key), responding at a price; one round per batch."""
+    """The first queries of the market (those before a key), responding at a price.
 
-    def __init__(self, rounds: Rounds) -> None:
-        self.rounds = rounds
+    From the partitions, one round per batch of ``(price, key)`` probes; or,
+    once :meth:`gather` has brought the first queries to the driver, on the
+    driver with the kernel's sums in the kernel's order.
+    """
+
+    def __init__(self, rounds: Rounds, form: str) -> None:
+        self.rounds, self.form = rounds, form
         self.known: dict[tuple[float, float, int], dict] = {}
+        self.local: dict[str, np.ndarray] | None = None
+
+    def gather(self, key: tuple[float, int]) -> None:
+        """Bring the queries before ``key`` to the driver, in the market's order."""
+        self.local = _sorted_rows(gathered(self.rounds.run(ops.rows_before, key[0], key[1])))
+        self.local_key = key
 
     def evaluate(self, probes: list[tuple[float, float, int]]) -> None:
-        new = sorted({p for p in probes if p not in self.known})
+        new = sorted({p for p in probes if p not in self.known and self._count(p) is None})
         if not new:
             return
         found = self.rounds.run(ops.prefix_at, new)
@@ -220,8 +233,36 @@ class _Prefix:
 
     def at(self, price: float, key: tuple[float, int]) -> dict:
         probe = (float(price), float(key[0]), int(key[1]))
+        count = self._count(probe)
+        if count is not None:
+            return self._local_at(count, float(price))
         self.evaluate([probe])
         return self.known[probe]
+
+    def _count(self, probe: tuple[float, float, int]) -> int | None:
+        """How many gathered queries lie before the probe's key (None: not all of them are gathered)."""
+        if self.local is None:
+            return None
+        price, index = self.local_key
+        if probe[1] < price or probe[1] == price and probe[2] > index:
+            return None  # the key lies past the gathered queries
+        be, at = self.local["breakeven"], self.local["index"]
+        return int(((be > probe[1]) | ((be == probe[1]) & (at < probe[2]))).sum())
+
+    def _local_at(self, count: int, price: float) -> dict:
+        """The kernel's ``prefix_at`` on the first ``count`` gathered queries (sums in the kernel's order)."""
+        assert self.local is not None
+        rows = {key: value[:count] for key, value in self.local.items()}
+        curves = rows_as_curves(rows, self.form)
+        grants, total, slope = best_responses(curves, np.ones(count, dtype=bool), price)
+        values = np.empty(count)
+        _kernel.kernel.utility(curves.form_code, curves.tau, curves.scale, curves.beta, grants, values)
+        with np.errstate(invalid="ignore"):
+            surplus = values - price * grants
+        marginal = curves.scale if self.form == "surge" else curves.scale / (curves.beta * math.e)
+        return {"demand": total, "slope": slope, "value": _running_sum(values),
+                "surplus": _running_sum(surplus[surplus > 0.0]), "lower": _running_sum(np.ceil(curves.lower)),
+                "top_marginal": float(marginal.max()) if count else 0.0}
 
     def solve(self, key: tuple[float, int], budget: float, lo: float, hi: float, lam: float, total: float,
               slope: float) -> float:
@@ -250,6 +291,11 @@ class _Prefix:
         return hi  # pragma: no cover
 
 
+def _running_sum(values: np.ndarray) -> float:
+    """Left-to-right sum, as the kernel's loops add (numpy's ``sum`` adds pairwise)."""
+    return float(np.cumsum(values)[-1]) if values.shape[0] else 0.0
+
+
 def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket) -> Clearing:
     """The kernel's ``_settle_in_window``: the marginal position among the gathered queries inside the bracket."""
     top = bracket.last_hi if bracket.count_hi > 0 and bracket.last_hi is not None else (math.inf, 0)
@@ -257,7 +303,7 @@ def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket)
     rows = _sorted_rows(gathered(rounds.run(ops.window_rows, top[0], top[1], bracket.lo)))
     window = rows_as_curves(rows, form)
     s, index = rows["breakeven"], rows["index"]
-    prefix = _Prefix(rounds)
+    prefix = _Prefix(rounds, form)
 
     def key(position: int) -> tuple[float, int]:
         return float(s[position - start]), int(index[position - start])
@@ -278,6 +324,8 @@ def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket)
     p = hi_j - 1
     w = p - start
     s_p, key_p, key_in = float(s[w]), key(p), (float(s[w]), int(index[w]) + 1)
+    if p + 1 <= PREFIX_GATHER_LIMIT:  # the first p + 1 queries settle it: on the driver, with the kernel's sums
+        prefix.gather((float(s[w + 1]), int(index[w + 1])) if w + 1 < len(window) else (bracket.lo, -1))
     before = prefix.at(s_p, key_p)
     single = np.zeros(len(window), dtype=bool)
     single[w] = True

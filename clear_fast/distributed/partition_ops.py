@@ -119,6 +119,11 @@ def window_rows(part: Part, top_price: float, top_index: int, lo: float) -> dict
     return part.rows(mask)
 
 
+def rows_before(part: Part, cut_price: float, cut_index: int) -> dict[str, NDArray]:
+    """The fundable queries before the key ``(cut_price, cut_index)``."""
+    return part.rows(before_key(part.breakeven, part.index, cut_price, cut_index))
+
+
 def prefix_at(part: Part, probes: list[tuple[float, float, int]]) -> dict[str, NDArray]:
     """For each ``(price, cut_price, cut_index)``: the queries before the key, each responding at the price.
 
