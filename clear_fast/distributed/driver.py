@@ -62,6 +62,8 @@ class PartitionedAllocation:
     n: int
     rounds: int
     steps: list[Step] = field(repr=False)
+    #: global position of each partition's first query
+    offsets: tuple[int, ...] = field(default=(), repr=False)
     shared_tokens: NDArray[np.int64] | None = field(default=None, repr=False)
 
     def grants_of(self, curves: SurgeCurves, offset: int) -> NDArray[np.int64]:
@@ -213,6 +215,7 @@ def _shared(rounds: Rounds, budget: int, form: str, params: tuple[float, float],
         shadow_price=answer.shadow_price, utility=answer.utility, upper_bound=answer.upper_bound, gap=answer.gap,
         optimal=answer.optimal, tolerance=answer.tolerance, search=answer.search, budget=budget, spent=answer.spent,
         clearing=answer.clearing, marginal=answer.marginal, n=n, rounds=rounds.count, steps=[],
+        offsets=tuple(rounds.offsets),
         shared_tokens=answer.tokens,
     )
 
@@ -225,4 +228,5 @@ def _answer(rounds: Rounds, budget: int, n: int, steps: list[Step], price: float
         shadow_price=float(price), utility=achieved, upper_bound=bound, gap=bound - achieved,
         optimal=closes(bound, achieved, tol), tolerance=tol, search=search, budget=budget, spent=int(spent),
         clearing=CLEARINGS[kind], marginal=marginal, n=n, rounds=rounds.count, steps=steps,
+        offsets=tuple(rounds.offsets),
     )
