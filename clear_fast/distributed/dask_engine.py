@@ -13,7 +13,6 @@ from typing import Any
 
 import dask.dataframe as dd
 import numpy as np
-import pandas as pd
 from distributed import Client, default_client
 
 from ..curves import SurgeCurves
@@ -62,20 +61,19 @@ def allocate_dask(
     if isinstance(reader, ColumnReader):
         reader.check([str(name) for name in ddf.columns])
     parts = client.compute(ddf.to_delayed())  # persisted on the workers, one future per partition
-    [reader_future] = client.scatter([reader], broadcast=True)
+    [reader_future] = client.scatter([reader], broadcast=True, hash=False)
 
     def engine(fn: Callable[[int, SurgeCurves], Any]) -> list[Any]:
-        [fn_future] = client.scatter([fn], broadcast=True)
+        [fn_future] = client.scatter([fn], broadcast=True, hash=False)
         futures = [client.submit(_on_partition, fn_future, reader_future, k, part, retries=retries, pure=False)
                    for k, part in enumerate(parts)]
         return list(client.gather(futures))
 
     answer = allocate_partitioned(engine, budget, rtol=rtol)
-    [answer_future] = client.scatter([answer], broadcast=True)
+    [answer_future] = client.scatter([answer], broadcast=True, hash=False)
     frames = [client.submit(_with_answer, answer_future, reader_future, answer.offsets[k], part, retries=retries,
                             pure=False) for k, part in enumerate(parts)]
-    meta = ddf._meta.assign(cap=np.zeros(0, dtype=np.int64), funded=np.zeros(0, dtype=bool),
-                            reason=pd.Series([], dtype=object))
+    meta = ddf._meta.assign(cap=np.int64(0), funded=False, reason="")  # empty: the columns' types
     return DatasetAllocation(dd.from_delayed(frames, meta=meta, verify_meta=False), answer)
 
 
