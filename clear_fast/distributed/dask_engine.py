@@ -1,6 +1,7 @@
 """``allocate_dask``: the budget over a Dask DataFrame, each round one task per partition on a Dask cluster.
 
-The dataframe is persisted on the cluster once; each round submits the small
+The dataframe is persisted on the cluster once, each partition's curves beside
+it; each round submits the small
 building block against every partition and gathers what it returns. Dask
 retries a task that raised (``retries``) or whose worker died; the building
 blocks are pure functions of the partition, so a retried task gives the same answer.
@@ -62,28 +63,33 @@ def allocate_dask(
         reader.check([str(name) for name in ddf.columns])
     parts = client.compute(ddf.to_delayed())  # persisted on the workers, one future per partition
     [reader_future] = client.scatter([reader], broadcast=True, hash=False)
+    # each partition's curves, read once and kept beside it on its worker for every round
+    curves = [client.submit(_read, reader_future, part, retries=retries, pure=False) for part in parts]
 
     def engine(fn: Callable[[int, SurgeCurves], Any]) -> list[Any]:
         [fn_future] = client.scatter([fn], broadcast=True, hash=False)
-        futures = [client.submit(_on_partition, fn_future, reader_future, k, part, retries=retries, pure=False)
-                   for k, part in enumerate(parts)]
+        futures = [client.submit(_on_curves, fn_future, k, part, retries=retries, pure=False)
+                   for k, part in enumerate(curves)]
         return list(client.gather(futures))
 
     answer = allocate_partitioned(engine, budget, rtol=rtol)
     [answer_future] = client.scatter([answer], broadcast=True, hash=False)
-    frames = [client.submit(_with_answer, answer_future, reader_future, answer.offsets[k], part, retries=retries,
+    frames = [client.submit(_with_answer, answer_future, curves[k], answer.offsets[k], part, retries=retries,
                             pure=False) for k, part in enumerate(parts)]
     meta = ddf._meta.assign(cap=np.int64(0), funded=False, reason="")  # empty: the columns' types
     return DatasetAllocation(dd.from_delayed(frames, meta=meta, verify_meta=False), answer)
 
 
-def _on_partition(fn: Callable[[int, SurgeCurves], Any], reader: Callable[[Any], SurgeCurves], position: int,
-                  frame: Any) -> Any:
-    return fn(position, reader(frame))
+def _read(reader: Callable[[Any], SurgeCurves], frame: Any) -> SurgeCurves:
+    return reader(frame)
 
 
-def _with_answer(answer: PartitionedAllocation, reader: Callable[[Any], SurgeCurves], offset: int, frame: Any) -> Any:
-    columns = answer_columns(answer, reader(frame), offset)
+def _on_curves(fn: Callable[[int, SurgeCurves], Any], position: int, curves: SurgeCurves) -> Any:
+    return fn(position, curves)
+
+
+def _with_answer(answer: PartitionedAllocation, curves: SurgeCurves, offset: int, frame: Any) -> Any:
+    columns = answer_columns(answer, curves, offset)
     reason = columns["reason"]
     columns["reason"] = reason.to_pylist() if hasattr(reason, "to_pylist") else list(reason)
     return frame.assign(**{name: np.asarray(values) if name != "reason" else values

@@ -102,9 +102,9 @@ def market_demand(part: Part, prices: list[float], lo: float, hi: float) -> dict
         _, total, slope = best_responses(part.curves, above, price)
         count = int(above.sum())
         last = None
-        if count:
-            k = int(np.flatnonzero(above)[np.lexsort((-part.index[above], be[above]))[0]])
-            last = (float(be[k]), int(part.index[k]))
+        if count:  # the last of them in the order: the lowest break-even price, of those the highest index
+            lowest = float(be[above].min())
+            last = (lowest, int(part.index[above & (be == lowest)].max()))
         for key, value in (("count", count), ("demand", total), ("slope", slope), ("last", last)):
             out[key].append(value)
     inside = np.sort(be[(be > lo) & (be <= hi)])

@@ -1,7 +1,7 @@
 """``allocate_ray``: the budget over a ``ray.data.Dataset``, each round one Ray task per block.
 
 The dataset is executed once (its blocks stay in Ray's object store as Arrow
-tables); each round sends the small building block to every block's task and
+tables, and each block's curves beside them); each round sends the small building block to every block's task and
 gathers what it returns. Ray retries a task whose worker dies, or that raises
 (``max_retries``); the building blocks are pure functions of the block, so a
 retried task gives the same answer.
@@ -62,32 +62,39 @@ def allocate_ray(
     if isinstance(reader, ColumnReader):
         reader.check(list(dataset.schema().names))
     blocks = dataset.to_arrow_refs()
-    task = _on_block.options(max_retries=max_retries, retry_exceptions=True)
     reader_ref = ray.put(reader)
+    # each block's curves, read once and kept in the object store for every round
+    curves = [_read.options(max_retries=max_retries, retry_exceptions=True).remote(reader_ref, block)
+              for block in blocks]
+    task = _on_curves.options(max_retries=max_retries, retry_exceptions=True)
 
     def engine(fn: Callable[[int, SurgeCurves], Any]) -> list[Any]:
         fn_ref = ray.put(fn)
-        return list(ray.get([task.remote(fn_ref, reader_ref, k, block) for k, block in enumerate(blocks)]))
+        return list(ray.get([task.remote(fn_ref, k, part) for k, part in enumerate(curves)]))
 
     answer = allocate_partitioned(engine, budget, rtol=rtol)
     answer_ref = ray.put(answer)
     offsets = answer.offsets
     finish = _with_answer.options(max_retries=max_retries, retry_exceptions=True)
-    tables = [finish.remote(answer_ref, reader_ref, offsets[k], block) for k, block in enumerate(blocks)]
+    tables = [finish.remote(answer_ref, curves[k], offsets[k], block) for k, block in enumerate(blocks)]
     return DatasetAllocation(ray.data.from_arrow_refs(tables), answer)
 
 
 @ray.remote
-def _on_block(fn: Callable[[int, SurgeCurves], Any], reader: Callable[[Any], SurgeCurves], position: int,
-              block: Any) -> Any:
-    return fn(position, reader(block))
+def _read(reader: Callable[[Any], SurgeCurves], block: Any) -> SurgeCurves:
+    return reader(block)
 
 
 @ray.remote
-def _with_answer(answer: PartitionedAllocation, reader: Callable[[Any], SurgeCurves], offset: int, block: Any) -> Any:
+def _on_curves(fn: Callable[[int, SurgeCurves], Any], position: int, curves: SurgeCurves) -> Any:
+    return fn(position, curves)
+
+
+@ray.remote
+def _with_answer(answer: PartitionedAllocation, curves: SurgeCurves, offset: int, block: Any) -> Any:
     import pyarrow
 
-    columns = answer_columns(answer, reader(block), offset)
+    columns = answer_columns(answer, curves, offset)
     table = block
     for name, values in columns.items():
         table = table.append_column(name, pyarrow.array(values))
