@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _kernel
-from ._rounding import spend_leftover
+from ._rounding import best_single, spend_leftover
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of, whole_peak
 
@@ -181,20 +181,6 @@ class _Queries:
         """``rows`` in a canonical order (by the queries' data, not their positions): ties only between equal queries."""
         c, i = self.curves, self.ids[rows]
         return rows[np.lexsort((c.max_tokens[i], c.min_tokens[i], c.beta[i], c.scale[i], c.tau[i]))]
-
-
-def best_single(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> tuple[int, int, float]:
-    """Of the queries at ``ids``, the one worth most given the whole budget: its position, grant and value.
-
-    Each query's best grant within the budget; the first such query on equal
-    values; ``(-1, 0, 0)`` when ``ids`` is empty.
-    """
-    if ids.shape[0] == 0:
-        return -1, 0, 0.0
-    grants = np.minimum(whole_peak(curves, ids), float(budget))
-    values = utility_of(curves, ids, grants)
-    best = int(np.argmax(values))
-    return int(ids[best]), int(grants[best]), float(values[best])
 
 
 def _single_query(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> NDArray[np.int64]:

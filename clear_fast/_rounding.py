@@ -192,9 +192,19 @@ def best_idle(curves: SurgeCurves, grants: NDArray[np.float64], leftover: int) -
     """
     lower, upper = integer_bounds(curves)
     idle = np.flatnonzero((grants == 0) & (lower <= np.minimum(upper, leftover)) & (curves.scale > 0))
-    if idle.shape[0] == 0:
-        return -1, 0.0, 0.0
-    best_grants = np.minimum(whole_peak(curves, idle), float(leftover))
-    values = utility_of(curves, idle, best_grants)
+    best, grant, value = best_single(curves, leftover, idle)
+    return best, float(grant), value
+
+
+def best_single(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> tuple[int, int, float]:
+    """Of the queries at ``ids``, the one worth most given ``budget`` tokens: its position, grant and value.
+
+    Each query's best whole-token grant within the budget; the first such
+    query on equal values; ``(-1, 0, 0)`` when ``ids`` is empty.
+    """
+    if ids.shape[0] == 0:
+        return -1, 0, 0.0
+    grants = np.minimum(whole_peak(curves, ids), float(budget))
+    values = utility_of(curves, ids, grants)
     best = int(np.argmax(values))
-    return int(idle[best]), float(best_grants[best]), float(values[best])
+    return int(ids[best]), int(grants[best]), float(values[best])

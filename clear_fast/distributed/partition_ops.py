@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _kernel
-from .._exact import _Queries, best_single
-from .._rounding import best_idle
+from .._exact import _Queries
+from .._rounding import best_idle, best_single
 from ..curves import SurgeCurves
 from ..pricing import _breakeven, integer_bounds, utility_of
 from .plan import Replay, Step, before_key, best_responses

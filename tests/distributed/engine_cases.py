@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import clear_fast as cf
 from clear_fast.distributed.frames import ColumnReader
@@ -55,6 +56,19 @@ def cases() -> list[Case]:
             Case(f"{form}-shared", shared, 80 * n, sizes),
         ]
     return out
+
+
+def check_answer(table: pd.DataFrame, answer: Any, case: Case) -> None:
+    """The engine's table and answer against ``allocate`` on the whole instance: the same rows, the same caps."""
+    expected = cf.allocate(case.curves, case.budget)
+    assert list(table["id"]) == list(range(len(case.curves)))  # same rows, same order
+    np.testing.assert_array_equal(table["cap"].to_numpy(), expected.tokens)
+    np.testing.assert_array_equal(table["funded"].to_numpy(), expected.tokens > 0)
+    assert table["reason"].str.startswith(("funded", "abandoned")).all()
+    assert answer.shadow_price == pytest.approx(expected.shadow_price, rel=1e-9)
+    assert answer.utility == pytest.approx(expected.utility, rel=1e-9)
+    assert answer.optimal == expected.optimal
+    assert answer.rounds <= MAX_ROUNDS
 
 
 class FailOnce:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
-from engine_cases import MAX_ROUNDS, FailOnce, cases
+from engine_cases import FailOnce, cases, check_answer
 
 import clear_fast as cf
 from clear_fast.distributed import allocate_dask
@@ -35,16 +35,7 @@ def test_same_caps_as_allocate(client, case):
     ddf = _dataframe(case)
     assert ddf.npartitions == len(case.sizes)
     answer = allocate_dask(ddf, case.budget, form=case.curves.form)
-    expected = cf.allocate(case.curves, case.budget)
-    table = answer.data.compute()
-    assert list(table["id"]) == list(range(len(case.curves)))  # same rows, same order
-    np.testing.assert_array_equal(table["cap"].to_numpy(), expected.tokens)
-    np.testing.assert_array_equal(table["funded"].to_numpy(), expected.tokens > 0)
-    assert table["reason"].str.startswith(("funded", "abandoned")).all()
-    assert answer.shadow_price == pytest.approx(expected.shadow_price, rel=1e-9)
-    assert answer.utility == pytest.approx(expected.utility, rel=1e-9)
-    assert answer.optimal == expected.optimal
-    assert answer.rounds <= MAX_ROUNDS
+    check_answer(answer.data.compute(), answer, case)
 
 
 def test_a_failing_partition_is_retried_with_the_same_answer(client, tmp_path):
