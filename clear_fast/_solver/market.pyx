@@ -364,8 +364,10 @@ cdef bint _settle_jump_by_one_step(int form, const double[:, ::1] rows, const lo
         before.slope + slope_p < 0.0) else INFINITY
     if not (lam_out > s_p * (1.0 - NEWTON_EXACT_WITHIN) and lam_in < s_p * (1.0 + NEWTON_EXACT_WITHIN)):
         return False
-    value_out = before.value + s_p * before.slope * (lam_out - s_p)
-    value_in = before.value + row_utility(form, rows, p, grant_p) + s_p * (before.slope + slope_p) * (lam_in - s_p)
+    # the two options' utilities share before.value: compare what each adds to it, so the choice does not
+    # depend on how a sum over many queries was rounded
+    value_out = s_p * before.slope * (lam_out - s_p)
+    value_in = row_utility(form, rows, p, grant_p) + s_p * (before.slope + slope_p) * (lam_in - s_p)
     if value_in > value_out:
         fill(form, rows, order, p + 1, lam_in, tokens_out)
         result.kind = ClearingKind.JUMP_IN

@@ -93,10 +93,12 @@ def clear(rounds: Rounds, summaries: list[dict], budget: int, form: str) -> Clea
         np.ascontiguousarray(sample["breakeven"]), np.arange(len(curves), dtype=np.int64),
         float(budget * len(curves) / fundable), tokens,
     )
-    bracket = None
+    bracket, unordered_above = None, math.inf
     if kind != ClearingKind.AMPLE and guess > 0:
-        bracket = _bracket_from_hints(rounds, budget, guess * (1 - _BRACKET), guess * (1 + _BRACKET))
+        unordered_above = guess * (1 + _BRACKET)
+        bracket = _bracket_from_hints(rounds, budget, guess * (1 - _BRACKET), unordered_above)
     if bracket is None:
+        unordered_above = math.inf
         if sum(s["demand_at_zero"] for s in summaries) <= budget:
             return Clearing(ClearingKind.AMPLE, 0.0, -1, None, Fill(0.0, 0.0, -1))
         top = max(s["max_breakeven"] for s in summaries)
@@ -106,7 +108,7 @@ def clear(rounds: Rounds, summaries: list[dict], budget: int, form: str) -> Clea
         start = bracket.lo + bracket.excess_lo * (bracket.hi - bracket.lo) / (bracket.excess_lo - bracket.excess_hi)
     if _search(rounds, budget, start, bracket):
         return Clearing(ClearingKind.CONTINUOUS, bracket.hi, -1, None, Fill(bracket.hi, bracket.hi, -1))
-    return _settle_in_window(rounds, budget, form, bracket)
+    return _settle_in_window(rounds, budget, form, bracket, unordered_above)
 
 
 def _sorted_rows(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -216,9 +218,18 @@ class _Prefix:
         self.known: dict[tuple[float, float, int], dict] = {}
         self.local: dict[str, np.ndarray] | None = None
 
-    def gather(self, key: tuple[float, int]) -> None:
-        """Bring the queries before ``key`` to the driver, in the market's order."""
-        self.local = _sorted_rows(gathered(self.rounds.run(ops.rows_before, key[0], key[1])))
+    def gather(self, key: tuple[float, int], unordered_above: float) -> None:
+        """Bring the queries before ``key`` to the driver, in the kernel's order of them.
+
+        That is the market's order, except that ``allocate`` hands the kernel
+        the queries above its bracket (break-even price above ``unordered_above``)
+        first and by position: the sums then add in that order too.
+        """
+        rows = _sorted_rows(gathered(self.rounds.run(ops.rows_before, key[0], key[1])))
+        above = rows["breakeven"] > unordered_above
+        order = np.concatenate((np.flatnonzero(above)[np.argsort(rows["index"][above], kind="stable")],
+                                np.flatnonzero(~above)))
+        self.local = {name: values[order] for name, values in rows.items()}
         self.local_key = key
 
     def evaluate(self, probes: list[tuple[float, float, int]]) -> None:
@@ -296,7 +307,7 @@ def _running_sum(values: np.ndarray) -> float:
     return float(np.cumsum(values)[-1]) if values.shape[0] else 0.0
 
 
-def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket) -> Clearing:
+def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket, unordered_above: float) -> Clearing:
     """The kernel's ``_settle_in_window``: the marginal position among the gathered queries inside the bracket."""
     top = bracket.last_hi if bracket.count_hi > 0 and bracket.last_hi is not None else (math.inf, 0)
     start = bracket.count_hi - 1 if bracket.count_hi > 0 else 0  # global position of the window's first query
@@ -325,7 +336,8 @@ def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket)
     w = p - start
     s_p, key_p, key_in = float(s[w]), key(p), (float(s[w]), int(index[w]) + 1)
     if p + 1 <= PREFIX_GATHER_LIMIT:  # the first p + 1 queries settle it: on the driver, with the kernel's sums
-        prefix.gather((float(s[w + 1]), int(index[w + 1])) if w + 1 < len(window) else (bracket.lo, -1))
+        prefix.gather((float(s[w + 1]), int(index[w + 1])) if w + 1 < len(window) else (bracket.lo, -1),
+                      unordered_above)
     before = prefix.at(s_p, key_p)
     single = np.zeros(len(window), dtype=bool)
     single[w] = True
@@ -342,11 +354,12 @@ def _settle_in_window(rounds: Rounds, budget: int, form: str, bracket: _Bracket)
     slope_in = before["slope"] + slope_p
     lam_in = s_p + (budget - before["demand"] - grant_p) / slope_in if slope_in < 0.0 else math.inf
     if lam_out > s_p * (1.0 - NEWTON_EXACT_WITHIN) and lam_in < s_p * (1.0 + NEWTON_EXACT_WITHIN):
-        value_out = before["value"] + s_p * before["slope"] * (lam_out - s_p)
+        # what each option adds to the first p queries' utility, as the kernel compares them
+        value_out = s_p * before["slope"] * (lam_out - s_p)
         utility_p = np.empty(1)
         _kernel.kernel.utility(window.form_code, window.tau[w:w + 1], window.scale[w:w + 1], window.beta[w:w + 1],
                                np.array([grant_p]), utility_p)
-        value_in = before["value"] + float(utility_p[0]) + s_p * slope_in * (lam_in - s_p)
+        value_in = float(utility_p[0]) + s_p * slope_in * (lam_in - s_p)
     else:
         lam_out = prefix.solve(key_p, float(budget), 0.0, s_p, s_p, before["demand"], before["slope"])
         value_out = prefix.at(lam_out, key_p)["value"]

@@ -100,6 +100,8 @@ def allocate_partitioned(engine: Engine, budget: int, *, rtol: float = 1e-3) -> 
     TypeError, ValueError
         On a bad ``budget`` or ``rtol`` (as :func:`clear_fast.allocate`), or partitions of different forms.
     """
+    if not callable(engine):
+        raise TypeError(f"`engine` must be a callable engine(fn) -> list over the partitions, got {engine!r}")
     budget = as_budget(budget)
     rtol = as_nonnegative_number("rtol", require_number("rtol", rtol))
     rounds = Rounds(engine)

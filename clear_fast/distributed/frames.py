@@ -91,9 +91,7 @@ def _floats(table: Any, name: str) -> NDArray[np.float64]:
     nulls = column.null_count if hasattr(column, "null_count") else int(column.isna().sum())
     if nulls:
         raise ValueError(f"column {name!r} has {nulls} empty cells; every query needs a value")
-    if hasattr(column, "to_numpy") and hasattr(column, "chunks"):  # pyarrow
-        return np.asarray(column.to_numpy(), dtype=np.float64)
-    return np.asarray(column.to_numpy(), dtype=np.float64)
+    return np.asarray(column.to_numpy(), dtype=np.float64)  # a pyarrow column or a pandas series
 
 
 @dataclass(frozen=True)

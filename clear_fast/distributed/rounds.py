@@ -36,8 +36,10 @@ class Rounds:
     def run(self, op: Callable[..., Any], *args: Any) -> list[Any]:
         """``op(Part, *args)`` on every partition, in partition order (one round)."""
         self.count += 1
-        offsets = self.offsets
-        return list(self.engine(_Call(op, offsets, args)))
+        results = list(self.engine(_Call(op, self.offsets, args)))
+        if self.offsets and len(results) != len(self.offsets):
+            raise RuntimeError(f"the engine returned {len(results)} results for {len(self.offsets)} partitions")
+        return results
 
 
 class _Call:

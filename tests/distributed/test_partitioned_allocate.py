@@ -86,6 +86,11 @@ def test_bad_arguments_are_named():
         allocate_partitioned(list_engine(parts), -1)
     with pytest.raises(TypeError, match="rtol"):
         allocate_partitioned(list_engine(parts), 10, rtol="x")
+    with pytest.raises(TypeError, match="engine"):
+        allocate_partitioned(parts, 10)
+    with pytest.raises(RuntimeError, match="2 results for 1 partitions"):
+        calls = []
+        allocate_partitioned(lambda fn: [fn(0, parts[0])] * (2 if calls.append(1) or len(calls) > 1 else 1), 10)
     mixed = [cf.SurgeCurves(1.0, 1.0, 1.0), cf.SurgeCurves(1.0, 1.0, 1.0, form="cumulative")]
     with pytest.raises(ValueError, match="one form"):
         allocate_partitioned(list_engine(mixed), 10)
