@@ -77,7 +77,7 @@ def allocate_dask(
     frames = [client.submit(_with_answer, answer_future, curves[k], answer.offsets[k], part, retries=retries,
                             pure=False) for k, part in enumerate(parts)]
     meta = ddf._meta.assign(cap=np.int64(0), funded=False, reason="")  # empty: the columns' types
-    return DatasetAllocation(dd.from_delayed(frames, meta=meta, verify_meta=False), answer)
+    return DatasetAllocation.of(dd.from_delayed(frames, meta=meta, verify_meta=False), answer)
 
 
 def _read(reader: Callable[[Any], SurgeCurves], frame: Any) -> SurgeCurves:

@@ -100,31 +100,22 @@ class DatasetAllocation:
 
     ``data`` is the input dataset with three more columns: ``cap`` (int64,
     the grant; 0 means abandoned), ``funded`` (bool) and ``reason`` (a sentence).
-    ``allocation`` holds the price, utility, certificate and round count.
+    ``allocation`` holds everything else (:class:`PartitionedAllocation`); the
+    price, utility, certificate and round count are repeated here.
     """
 
     data: Any
     allocation: PartitionedAllocation
+    shadow_price: float
+    utility: float
+    upper_bound: float
+    optimal: bool
+    rounds: int
 
-    @property
-    def shadow_price(self) -> float:
-        return self.allocation.shadow_price
-
-    @property
-    def utility(self) -> float:
-        return self.allocation.utility
-
-    @property
-    def upper_bound(self) -> float:
-        return self.allocation.upper_bound
-
-    @property
-    def optimal(self) -> bool:
-        return self.allocation.optimal
-
-    @property
-    def rounds(self) -> int:
-        return self.allocation.rounds
+    @classmethod
+    def of(cls, data: Any, allocation: PartitionedAllocation) -> DatasetAllocation:
+        a = allocation
+        return cls(data, a, a.shadow_price, a.utility, a.upper_bound, a.optimal, a.rounds)
 
 
 def answer_columns(answer: PartitionedAllocation, curves: SurgeCurves, offset: int) -> dict[str, Any]:

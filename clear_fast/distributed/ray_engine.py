@@ -77,7 +77,7 @@ def allocate_ray(
     offsets = answer.offsets
     finish = _with_answer.options(max_retries=max_retries, retry_exceptions=True)
     tables = [finish.remote(answer_ref, curves[k], offsets[k], block) for k, block in enumerate(blocks)]
-    return DatasetAllocation(ray.data.from_arrow_refs(tables), answer)
+    return DatasetAllocation.of(ray.data.from_arrow_refs(tables), answer)
 
 
 @ray.remote
