@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _kernel
-from ._rounding import spend_leftover
+from ._rounding import best_single, spend_leftover
 from .curves import SurgeCurves
 from .pricing import integer_bounds, utility_of, whole_peak
 
@@ -189,13 +189,9 @@ def _single_query(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> ND
     Only the queries at ``ids`` are tried: the others lose too much against the bound to beat the answer in hand.
     """
     tokens = np.zeros(len(curves), dtype=np.int64)
-    if ids.shape[0] == 0:
-        return tokens
-    grants = np.minimum(whole_peak(curves, ids), float(budget))
-    values = utility_of(curves, ids, grants)
-    best = int(np.argmax(values))
-    if values[best] > 0:
-        tokens[ids[best]] = int(grants[best])
+    best, grant, value = best_single(curves, budget, ids)
+    if value > 0:
+        tokens[best] = grant
     return tokens
 
 

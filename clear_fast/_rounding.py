@@ -21,10 +21,22 @@ from .pricing import integer_bounds, utility_of, whole_peak
 
 
 def _top(values: NDArray[np.float64], count: int) -> NDArray[np.intp]:
-    """Positions of the ``count`` largest values (in no particular order)."""
+    """Positions of the ``count`` largest values (in no particular order); of equal values, the first positions.
+
+    The tie rule makes the answer a function of the data alone (not of the
+    selection algorithm), so a partitioned run can reproduce it: a value at the
+    cut is taken before an equal one at a later position.
+    """
     if count >= values.shape[0]:
         return np.arange(values.shape[0])
-    return np.argpartition(-values, count - 1)[:count]
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    picked = np.argpartition(-values, count - 1)[:count]
+    cut = values[picked].min()
+    if np.count_nonzero(values[picked] == cut) == np.count_nonzero(values == cut):
+        return picked  # no value equal to the cut was left out: the tie rule changes nothing
+    above = np.flatnonzero(values > cut)
+    return np.concatenate((above, np.flatnonzero(values == cut)[: count - above.shape[0]]))
 
 
 def round_grants(
@@ -139,27 +151,60 @@ def spend_leftover(curves: SurgeCurves, tokens: NDArray[np.int64], budget: int) 
     grants = tokens.astype(np.float64)
     leftover = budget - int(grants.sum())
     active = np.flatnonzero(grants > 0)
-    lower, upper = integer_bounds(curves)
     while leftover > 0:
-        while leftover > 0 and active.shape[0]:
-            gains = _gains_of(curves, active, grants[active])
-            positive = gains > 0
-            active, gains = active[positive], gains[positive]
-            if active.shape[0] > leftover:
-                active = active[_top(gains, leftover)]
-            grants[active] += 1.0
-            leftover -= active.shape[0]
+        active, leftover = one_more_token_passes(curves, grants, active, leftover)
         if leftover <= 0:
             break
-        idle = np.flatnonzero((grants == 0) & (lower <= np.minimum(upper, leftover)) & (curves.scale > 0))
-        if idle.shape[0] == 0:
+        best, grant, value = best_idle(curves, grants, leftover)
+        if not value > 0:
             break
-        best_grants = np.minimum(whole_peak(curves, idle), float(leftover))
-        values = utility_of(curves, idle, best_grants)
-        best = int(np.argmax(values))
-        if not values[best] > 0:
-            break
-        grants[idle[best]] = best_grants[best]
-        leftover -= int(best_grants[best])
-        active = idle[best : best + 1]
+        grants[best] = grant
+        leftover -= int(grant)
+        active = np.array([best], dtype=np.intp)
     return grants.astype(np.int64)
+
+
+def one_more_token_passes(
+    curves: SurgeCurves, grants: NDArray[np.float64], active: NDArray[np.intp], leftover: int
+) -> tuple[NDArray[np.intp], int]:
+    """Passes of one more token to the grants at ``active`` (ascending) it raises, largest gains first.
+
+    Each pass keeps, of ``active``, the grants the token raises (the ``leftover``
+    largest gains when more do); they get one token each and are the next
+    pass's ``active``. Changes ``grants`` in place; returns the last pass's
+    ``active`` and the tokens still left.
+    """
+    while leftover > 0 and active.shape[0]:
+        gains = _gains_of(curves, active, grants[active])
+        positive = gains > 0
+        active, gains = active[positive], gains[positive]
+        if active.shape[0] > leftover:
+            active = np.sort(active[_top(gains, leftover)])
+        grants[active] += 1.0
+        leftover -= active.shape[0]
+    return active, leftover
+
+
+def best_idle(curves: SurgeCurves, grants: NDArray[np.float64], leftover: int) -> tuple[int, float, float]:
+    """The abandoned query ``leftover`` tokens are worth most to: its position, best grant within them, and value.
+
+    The first such query on equal values; ``(-1, 0, 0)`` when none can be funded with them.
+    """
+    lower, upper = integer_bounds(curves)
+    idle = np.flatnonzero((grants == 0) & (lower <= np.minimum(upper, leftover)) & (curves.scale > 0))
+    best, grant, value = best_single(curves, leftover, idle)
+    return best, float(grant), value
+
+
+def best_single(curves: SurgeCurves, budget: int, ids: NDArray[np.intp]) -> tuple[int, int, float]:
+    """Of the queries at ``ids``, the one worth most given ``budget`` tokens: its position, grant and value.
+
+    Each query's best whole-token grant within the budget; the first such
+    query on equal values; ``(-1, 0, 0)`` when ``ids`` is empty.
+    """
+    if ids.shape[0] == 0:
+        return -1, 0, 0.0
+    grants = np.minimum(whole_peak(curves, ids), float(budget))
+    values = utility_of(curves, ids, grants)
+    best = int(np.argmax(values))
+    return int(ids[best]), int(grants[best]), float(values[best])

@@ -451,11 +451,12 @@ cdef bint _settle_jump_by_one_step(int form, const double[:, ::1] rows, const lo
         slope_in < 0.0) else INFINITY
     if not (lam_out > s_p * (1.0 - NEWTON_EXACT_WITHIN) and lam_in < s_p * (1.0 + NEWTON_EXACT_WITHIN)):
         return False
+    # the two options' utilities share before.value: compare what each adds to it, so the choice does not
+    # depend on how a sum over many queries was rounded
     move_out = lam_out - s_p
     move_in = lam_in - s_p
-    value_out = before.value + move_out * (s_p * before.slope + 0.5 * move_out * (
-        before.slope + s_p * before.curvature))
-    value_in = before.value + row_utility(form, rows, p, grant_p) + move_in * (s_p * slope_in + 0.5 * move_in * (
+    value_out = move_out * (s_p * before.slope + 0.5 * move_out * (before.slope + s_p * before.curvature))
+    value_in = row_utility(form, rows, p, grant_p) + move_in * (s_p * slope_in + 0.5 * move_in * (
         slope_in + s_p * curvature_in))
     if value_in > value_out:
         fill_grants(form, rows, order, p + 1, lam_in, tokens_out)

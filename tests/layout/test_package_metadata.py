@@ -20,7 +20,10 @@ REPOSITORY = "https://github.com/clear-fast/clear-fast"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 INTEGRATION = tomllib.loads((REPO / "integrations" / "langchain" / "pyproject.toml").read_text(encoding="utf-8"))
 # The distribution each optional import comes from.
-DISTRIBUTION_OF = {"pyarrow": "pyarrow", "redis": "redis", "matplotlib": "matplotlib", "rich": "rich", "scipy": "scipy"}
+DISTRIBUTION_OF = {
+    "pyarrow": "pyarrow", "redis": "redis", "matplotlib": "matplotlib", "rich": "rich", "scipy": "scipy",
+    "ray": "ray", "dask": "dask", "distributed": "distributed",
+}
 PLATFORM_ARCHS = {"linux": {"x86_64", "aarch64"}, "macos": {"x86_64", "arm64"}, "windows": {"AMD64"}}
 
 
@@ -56,6 +59,10 @@ def test_extras_are_exactly_the_optional_imports():
     assert extras["parquet"] == {"pyarrow"} and extras["redis"] == {"redis"} and extras["demo"] == {"matplotlib", "rich"}
     # the library takes the user's openai client; only the real-model experiment makes its own
     assert extras["real-model"] == {"openai"}
+    # the core never imports an engine: only each engine's own module does
+    assert extras["ray"] == {"ray", "pyarrow"} and extras["dask"] == {"dask", "distributed"}
+    assert _modules_importing("ray") == {"clear_fast/distributed/ray_engine.py"}
+    assert _modules_importing("dask") | _modules_importing("distributed") == {"clear_fast/distributed/dask_engine.py"}
     assert _modules_importing("openai") == {"clear_fast/experiments/real_model.py"}
     assert [Requirement(r).name for r in PYPROJECT["project"]["dependencies"]] == ["numpy"]
 
