@@ -26,6 +26,7 @@ from .results import (
 from .runnable import BudgetedRunnable
 from .token_budget import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget
 from .tracker import CallRecord, InputUsage, UncappedCall, UsageTracker
+from .waves import Waves
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "TokenBudget",
     "UncappedCall",
     "UsageTracker",
+    "Waves",
     "budgeted",
     "curves_from_prediction",
 ]
