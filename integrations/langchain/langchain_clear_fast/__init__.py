@@ -2,7 +2,9 @@
 
 * :func:`budgeted` makes a chat model's cap (and reasoning level) settable per call.
 * :class:`BudgetedRunnable` runs a chain on many inputs under one budget, funding
-  each input by its marginal value and abandoning the ones not worth their tokens.
+  each input by its marginal value and abandoning the ones not worth their tokens;
+  with :class:`Waves`, what the first pass did not use goes to the inputs it
+  abandoned or cut at their cap, rerun at larger caps.
 * :class:`UsageTracker` attributes usage to inputs and flags uncapped calls.
 * :class:`TokenBudget` caps the calls of one multi-step agent at what it has left.
 

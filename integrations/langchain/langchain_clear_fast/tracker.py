@@ -16,7 +16,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
-from .model_call import CALL_CAP_KEY
+from .model_call import CALL_CAP_KEY, billed_in_error, finish_in_error
 
 #: Metadata key naming the input a run belongs to.
 INPUT_KEY = "clear_fast_input"
@@ -192,7 +192,20 @@ class UsageTracker(BaseCallbackHandler):
         self._start(run_id, parent_run_id, metadata)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        inputs, outputs, reasoning, finish, reported = _usage_of(response)
+        self._record(run_id, *_usage_of(response))
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        billed = billed_in_error(error)
+        if billed is not None:  # the provider answered, then the client raised (structured output cut at its cap)
+            self._record(run_id, 0, billed, 0, finish_in_error(error), True)
+            return
+        with self._lock:
+            self._started.pop(run_id, None)
+            self._parent.pop(run_id, None)
+
+    def _record(
+        self, run_id: UUID, inputs: int, outputs: int, reasoning: int, finish: str | None, reported: bool
+    ) -> None:
         with self._lock:
             key, cap, expected = self._started.pop(run_id, (self._root(run_id), None, None))
             self._parent.pop(run_id, None)
@@ -209,11 +222,6 @@ class UsageTracker(BaseCallbackHandler):
             record = CallRecord(run_id, key, cap, expected, inputs, outputs, reasoning, finish, tuple(flags))
             self._calls.append(record)
             self._by_key.setdefault(key, []).append(record)
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        with self._lock:
-            self._started.pop(run_id, None)
-            self._parent.pop(run_id, None)
 
     # --- reading -----------------------------------------------------------------------
 
