@@ -9,8 +9,9 @@ sync and async runners share this logic; only the calls differ.
 With waves, each pass is charged before the next is planned, so a wave spends at
 most what the batch's budget minus everything charged or still held leaves
 (``clear_fast.waves.next_wave`` on that leftover, reserved on the ledger like the
-first pass). Fallback allowances stay reserved through the waves: the fallbacks
-run last, for the inputs no pass funded.
+first pass). The fallbacks run last, for the inputs no pass funded: their
+allowances stay reserved through the waves, and one is given back when a wave
+funds its input.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ class BatchPasses:
                                 fallback_tokens=None, min_call_tokens=self.min_call_tokens)
         if not opened.funded:
             return None  # another worker spent the leftover meanwhile
+        self.first.drop_fallbacks(self.ledger, opened.funded)  # the chain runs them now: no fallback will
         self.plans.append(opened)
         self._pass_outputs.append({})
         return self._chain_step(opened, final=wave == self.waves.max_waves)
@@ -155,7 +157,6 @@ class BatchPasses:
         """No wave follows: the answers held back are final, and the fallbacks are for the inputs never run."""
         for i in sorted(self._ran - self._queued):
             self._queue(i, self.outputs[i])
-        self.first.drop_fallbacks(self.ledger, sorted(self._ran & set(self.first.fallback_budgets)))
         self._hand_out_markers()
 
     def _hand_out_markers(self) -> None:

@@ -424,6 +424,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
                 for j, output in stream:
                     passes.record(step, j, output)
                     yield from self._handed_out(passes, return_exceptions)
+            yield from self._handed_out(passes, return_exceptions)  # what the end of the waves made final
         except BaseException as error:
             for stream in streams:
                 stream.close()  # waits for the inputs in flight, cancels the others
@@ -457,6 +458,8 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
                     passes.record(step, j, output)
                     for pair in self._handed_out(passes, return_exceptions):
                         yield pair
+            for pair in self._handed_out(passes, return_exceptions):
+                yield pair
         except BaseException as error:
             for stream in streams:
                 await stream.aclose()
