@@ -171,8 +171,8 @@ class BatchReport:
                 status = f"error: {row.error[:40]}"
             else:
                 status = "cut off" if row.cut_off else "done"
-            if row.reruns:
-                status += " (caps " + " -> ".join(str(cap) for cap in row.caps if cap) + ")"
+            if any(row.caps[1:]):  # a wave ran it: its cap in each pass
+                status += " (caps " + "/".join(str(cap) for cap in row.caps) + ")"
             if row.flags:
                 status += " [" + "; ".join(row.flags) + "]"
             lines.append(
@@ -183,7 +183,9 @@ class BatchReport:
             f"spent {self.spent} of {self.budget} tokens (granted {self.granted}); funded {self.funded}, "
             f"abandoned {self.abandoned}{f' ({why})' if why else ''}, cut off {self.cut_off}, errors {self.errors}; "
             f"shadow price {self.shadow_price:.4g}/token"
-            + (f"; {self.waves} wave(s) reran {self.rerun} input(s)" if self.passes else "")
+            + (f"; {self.waves} wave(s): reran {self.rerun} input(s) cut at their cap, funded "
+               f"{sum(not row.caps[0] and any(row.caps[1:]) for row in self.inputs)} abandoned by the first pass"
+               if self.passes else "")
         )
         return "\n".join(lines)
 

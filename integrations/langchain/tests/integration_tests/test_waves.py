@@ -11,7 +11,11 @@ the ledger charged what the server billed, to the token.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 from uuid import UUID
 
@@ -346,3 +350,26 @@ def test_bad_waves_are_refused_by_name(endpoint):
     with pytest.raises(ValueError, match="cumulative"):
         peaked.batch(INPUTS[:3])
     assert endpoint.bodies == [] and peaked.ledger.snapshot().spent == 0 and peaked.ledger.snapshot().reserved == 0
+
+
+# --- the worked example of docs/integrations.md runs as printed ---------------------------------
+
+DOCS = Path(__file__).resolve().parents[4] / "docs" / "integrations.md"
+
+
+def test_the_documented_example_prints_what_the_docs_show(endpoint, monkeypatch):
+    section = DOCS.read_text().split("### Waves: reinvest what the first pass did not use", 1)[1].split("\n### ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    monkeypatch.setenv("OPENAI_BASE_URL", endpoint.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    questions = [{"question": f"task {i}: need {n}", "expected": f"used {n}"} for i, n in enumerate(NEEDS)]
+    namespace: dict[str, Any] = {"questions": questions}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(DOCS), "exec"), namespace)
+    assert printed.getvalue() == shown
+    runner = namespace["runner"]
+    assert sum(a == q["expected"] for a, q in zip(namespace["answers"], questions)) == 10
+    assert_passes_on_the_wire(endpoint, runner.last_report, INPUTS)
+    assert_books(runner.ledger, endpoint)
