@@ -160,11 +160,11 @@ class BatchPasses:
         self._hand_out_markers()
 
     def _hand_out_markers(self) -> None:
-        if self.fallback is None:
-            for i in self.first.abandoned:
-                if i not in self._ran:
-                    self.outputs[i] = self.first.abandoned_marker(i)
-                    self._queue(i, self.outputs[i])
+        """An ``Abandoned`` for each input no pass ran and no fallback will (none given, or none reserved)."""
+        for i in self.first.abandoned:
+            if i not in self._ran and (self.fallback is None or i not in self.first.fallback_budgets):
+                self.outputs[i] = self.first.abandoned_marker(i)
+                self._queue(i, self.outputs[i])
 
     # --- what came back ------------------------------------------------------------------
 

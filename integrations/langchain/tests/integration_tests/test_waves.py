@@ -17,19 +17,17 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
-from uuid import UUID
 
 import clear_fast as cf
 import openai
 import pytest
 from clear_fast.evaluation import WavesPolicy
 from langchain_clear_fast import Abandoned, BudgetedBatchError, BudgetedRunnable, Waves, budgeted
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel
 from support.openai_endpoint import RecordingEndpoint
-from wire import assert_books, billed, caps, chat
+from wire import Runs, assert_books, billed, caps, chat
 
 NEEDS = [40, 260, 60, 300, 50, 240, 70, 420, 45, 280, 55, 200]
 INPUTS = [{"i": i, "need": n} for i, n in enumerate(NEEDS)]
@@ -189,30 +187,6 @@ def test_a_graded_answer_is_never_rerun(endpoint):
 # --- the caller's config reaches the reruns -------------------------------------------------
 
 
-class Runs(BaseCallbackHandler):
-    """Every chain and chat model run: name, parent, tags, metadata, outputs."""
-
-    def __init__(self) -> None:
-        self.started: dict[UUID, dict] = {}
-        self.ended: dict[UUID, Any] = {}
-
-    def on_chain_start(self, serialized, inputs, *, run_id, parent_run_id=None, tags=None, metadata=None, name=None,
-                       **kw):
-        self.started[run_id] = {"name": name, "parent": parent_run_id, "tags": tags or [], "metadata": metadata or {}}
-
-    def on_chat_model_start(self, serialized, messages, *, run_id, parent_run_id=None, tags=None, metadata=None, **kw):
-        self.started[run_id] = {"name": "chat", "parent": parent_run_id, "tags": tags or [],
-                                "metadata": metadata or {}, "cap": (metadata or {}).get("ls_max_tokens")}
-
-    def on_chain_end(self, outputs, *, run_id, **kw):
-        self.ended[run_id] = outputs
-
-    def root_of(self, run_id: UUID) -> UUID:
-        while self.started[run_id]["parent"] is not None:
-            run_id = self.started[run_id]["parent"]
-        return run_id
-
-
 def test_reruns_get_the_callers_callbacks_tags_and_metadata_in_one_run(endpoint):
     runs = Runs()
     runner = runner_for(endpoint, 2_400, waves=3)
@@ -350,6 +324,13 @@ def test_bad_waves_are_refused_by_name(endpoint):
     with pytest.raises(ValueError, match="cumulative"):
         peaked.batch(INPUTS[:3])
     assert endpoint.bodies == [] and peaked.ledger.snapshot().spent == 0 and peaked.ledger.snapshot().reserved == 0
+
+
+async def test_an_empty_batch_with_waves(endpoint):
+    runner = runner_for(endpoint, 500, waves=2)
+    assert runner.batch([]) == [] and await runner.abatch([]) == [] and list(runner.batch_as_completed([])) == []
+    assert len(runner.last_report.passes) == 1 and endpoint.bodies == []
+    assert_books(runner.ledger, endpoint)
 
 
 # --- the worked example of docs/integrations.md runs as printed ---------------------------------
