@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import clear_fast as cf
+import numpy as np
 import openai
 import pytest
 from clear_fast.evaluation import WavesPolicy
-from langchain_clear_fast import Abandoned, BudgetedBatchError, BudgetedRunnable, Waves, budgeted
+from langchain_clear_fast import Abandoned, BudgetedBatchError, BudgetedRunnable, Waves, budgeted, curves_from_prediction
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel
@@ -353,4 +354,28 @@ def test_the_documented_example_prints_what_the_docs_show(endpoint, monkeypatch)
     runner = namespace["runner"]
     assert sum(a == q["expected"] for a, q in zip(namespace["answers"], questions)) == 10
     assert_passes_on_the_wire(endpoint, runner.last_report, INPUTS)
+    assert_books(runner.ledger, endpoint)
+
+
+# --- each wave's grants are clear_fast.next_wave on what the earlier passes left ----------------
+
+
+def test_each_waves_grants_are_next_wave_on_the_leftover(endpoint):
+    runner = runner_for(endpoint, 2_400, waves=3)
+    runner.batch(INPUTS)
+    report = runner.last_report
+    prior = guess()
+    tau, spread = prior.predict([runner.text_of(x) for x in INPUTS])
+    curves = curves_from_prediction(tau, width=30, max_tokens=float(runner.max_tokens))
+    tried = np.zeros(len(INPUTS), dtype=np.int64)
+    cut = np.zeros(len(INPUTS), dtype=bool)
+    for k, pass_ in enumerate(report.passes):
+        grants = np.array([row.cap for row in pass_.inputs])
+        if k:
+            reference = cf.next_wave(curves, spread, pass_.budget, tried=tried, cut=cut, correct=~cut & (tried > 0))
+            assert grants.tolist() == reference.tokens.tolist()
+        ran = grants > 0
+        tried = np.where(ran, grants, tried)
+        cut = np.where(ran, [x["need"] > g for x, g in zip(INPUTS, grants)], cut)
+    assert len(report.passes) >= 3
     assert_books(runner.ledger, endpoint)
