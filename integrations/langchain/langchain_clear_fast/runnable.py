@@ -314,13 +314,12 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
                 ALLOCATION_KEY: {**passes.allocation(), "spent": report.spent}}
 
     @staticmethod
-    def _handed_out(passes: BatchPasses, return_exceptions: bool) -> list[tuple[int, Any]]:
+    def _handed_out(passes: BatchPasses, return_exceptions: bool) -> Iterator[tuple[int, Any]]:
         """The outputs that became final, for the ``as_completed`` forms (a failure raises unless returned)."""
-        ready = passes.ready()
-        for _, output in ready:
+        for i, output in passes.ready():
             if isinstance(output, BaseException) and not return_exceptions:
                 raise output
-        return ready
+            yield i, output
 
     def _fallback(self) -> Runnable[Any, Any] | None:
         return self.on_abandon if isinstance(self.on_abandon, Runnable) else None
