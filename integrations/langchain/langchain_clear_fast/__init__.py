@@ -2,7 +2,9 @@
 
 * :func:`budgeted` makes a chat model's cap (and reasoning level) settable per call.
 * :class:`BudgetedRunnable` runs a chain on many inputs under one budget, funding
-  each input by its marginal value and abandoning the ones not worth their tokens.
+  each input by its marginal value and abandoning the ones not worth their tokens;
+  with :class:`Waves`, what the first pass did not use goes to the inputs it
+  abandoned or cut at their cap, rerun at larger caps.
 * :class:`UsageTracker` attributes usage to inputs and flags uncapped calls.
 * :class:`TokenBudget` caps the calls of one multi-step agent at what it has left.
 
@@ -26,6 +28,7 @@ from .results import (
 from .runnable import BudgetedRunnable
 from .token_budget import CAP_KEY, EFFORT_KEY, BudgetExhausted, TokenBudget
 from .tracker import CallRecord, InputUsage, UncappedCall, UsageTracker
+from .waves import Waves
 
 __version__ = "0.1.0"
 
@@ -48,6 +51,7 @@ __all__ = [
     "TokenBudget",
     "UncappedCall",
     "UsageTracker",
+    "Waves",
     "budgeted",
     "curves_from_prediction",
 ]

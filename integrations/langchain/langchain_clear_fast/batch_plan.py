@@ -4,7 +4,9 @@
 ``on_abandon`` fallback's allowance) on the ledger in one ``reserve_many``, and
 :meth:`BatchPlan.configs` gives each input the config that carries its budget,
 as a child of the batch's parent run. :meth:`BatchPlan.settle` charges what each
-input used in one ``settle_many`` and builds the :class:`BatchReport`.
+input used in one ``settle_many`` and builds the :class:`BatchReport`; a batch run
+in waves charges a pass with :meth:`BatchPlan.charge` before the next one is planned
+(its leftover is what the next wave may spend) and builds the report at the end.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class BatchPlan:
     budgets: dict[int, TokenBudget] = field(default_factory=dict)  # funded inputs
     fallback_budgets: dict[int, TokenBudget] = field(default_factory=dict)  # abandoned inputs with a fallback
     tracker: UsageTracker = field(default_factory=UsageTracker)
+    charged: dict[int, int] = field(default_factory=dict)  # settled reservations -> tokens charged
+    curves: Any = None  # the predicted curves and spread it was solved on (waves start from them)
+    spread: Any = None
 
     @classmethod
     def open(
@@ -142,19 +147,45 @@ class BatchPlan:
         ids = [self.ledger_id(i) for i in [*self.budgets, *self.fallback_budgets]]
         ledger.release_many(ids)
 
-    def settle(self, ledger: LedgerAPI, outputs: dict[int, Any]) -> tuple[BatchReport, list[Observation]]:
-        """Charge every input what it used (one ``settle_many``); the report and what finished inputs teach."""
+    def charge(self, ledger: LedgerAPI, indices: Sequence[int] | None = None) -> int:
+        """Settle the reservations of ``indices`` (default: all) not settled yet, in one ``settle_many``.
+
+        Each is charged what it used; returns the tokens charged by this call.
+        """
         usage = self.tracker.usage_by_input()
-        reserved = [*self.budgets, *self.fallback_budgets]
-        used = {i: self.used_by(i, usage) for i in reserved}
-        ledger.settle_many([self.ledger_id(i) for i in reserved], [used[i] for i in reserved])
-        rows, observations = [], []
+        wanted = None if indices is None else set(indices)
+        open_ids = [i for i in [*self.budgets, *self.fallback_budgets]
+                    if i not in self.charged and (wanted is None or i in wanted)]
+        used = {i: self.used_by(i, usage) for i in open_ids}
+        if open_ids:
+            ledger.settle_many([self.ledger_id(i) for i in open_ids], [used[i] for i in open_ids])
+        self.charged.update(used)
+        return sum(used.values())
+
+    def drop_fallbacks(self, ledger: LedgerAPI, indices: Sequence[int]) -> None:
+        """Give back the fallback allowances of ``indices`` (a later wave ran them through the chain)."""
+        dropped = [i for i in indices if i in self.fallback_budgets and i not in self.charged]
+        if dropped:
+            ledger.release_many([self.ledger_id(i) for i in dropped])
+        for i in dropped:
+            del self.fallback_budgets[i]
+
+    def settle(self, ledger: LedgerAPI, outputs: dict[int, Any]) -> tuple[BatchReport, dict[int, Observation]]:
+        """Charge every input what it used (one ``settle_many``); the report and what finished inputs teach."""
+        self.charge(ledger)
+        return self.report(outputs)
+
+    def report(self, outputs: dict[int, Any]) -> tuple[BatchReport, dict[int, Observation]]:
+        """The report of this pass once charged, and what its finished inputs teach, by input."""
+        usage = self.tracker.usage_by_input()
+        used = self.charged
+        rows, observations = [], {}
         for i in range(len(self.texts)):
             seen, error = usage.get(i), outputs.get(i)
             if i in self.budgets and not isinstance(error, BaseException):
                 learned = observation_of(self.texts[i], seen, self.grants[i])
                 if learned is not None:
-                    observations.append(learned)
+                    observations[i] = learned
             rows.append(InputReport(
                 index=i, cap=self.grants[i], output_tokens=used.get(i, 0),
                 reasoning_tokens=seen.reasoning_tokens if seen else 0,

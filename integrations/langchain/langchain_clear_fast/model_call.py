@@ -56,6 +56,19 @@ def billed_in_error(error: BaseException) -> int | None:
     return None
 
 
+def finish_in_error(error: BaseException) -> str | None:
+    """The finish reason of the answer a call that then raised came back with (None: unknown)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        choices = getattr(getattr(current, "completion", None), "choices", None) or []
+        if choices and getattr(choices[0], "finish_reason", None):
+            return str(choices[0].finish_reason)
+        current = current.__cause__ or current.__context__
+    return None
+
+
 @dataclass
 class ModelCall:
     """A model call between its reservation and its settlement."""

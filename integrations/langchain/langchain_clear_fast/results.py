@@ -46,6 +46,10 @@ class InputReport:
         flags: Problems the usage tracker saw (uncapped or overrunning calls).
         reason: Why it got what it got (for an abandoned input: why it was abandoned).
         fallback: True if the ``on_abandon`` fallback ran in its place.
+        caps: In a batch run in waves, its cap in each pass, the first pass first
+            (0: not run in that pass); empty otherwise. ``cap`` is the largest.
+        correct: The grader's verdict (``Waves(is_correct=...)``) on its last
+            answer, or None when there is no grader.
     """
 
     index: int
@@ -60,6 +64,13 @@ class InputReport:
     flags: tuple[str, ...] = ()
     reason: str = ""
     fallback: bool = False
+    caps: tuple[int, ...] = ()
+    correct: bool | None = None
+
+    @property
+    def reruns(self) -> int:
+        """Passes after its first run that ran it again at a larger cap (waves)."""
+        return max(sum(cap > 0 for cap in self.caps) - 1, 0)
 
 
 #: Why inputs are abandoned, as :attr:`BatchReport.abandoned_because` counts them.
@@ -91,6 +102,9 @@ class BatchReport:
         predicted_utility: Expected utility (e.g. solved inputs) under the predicted curves.
         upper_bound: The allocation's optimality certificate for that utility.
         inputs: One :class:`InputReport` per input, in input order.
+        passes: In a batch run in waves, the report of each pass (the first pass,
+            then each wave, whose ``budget`` is the leftover it could spend); the
+            totals above are over all passes. Empty otherwise.
     """
 
     budget: int
@@ -100,6 +114,17 @@ class BatchReport:
     predicted_utility: float
     upper_bound: float
     inputs: tuple[InputReport, ...] = field(default_factory=tuple)
+    passes: tuple[BatchReport, ...] = field(default_factory=tuple)
+
+    @property
+    def waves(self) -> int:
+        """Waves that ran after the first pass."""
+        return max(len(self.passes) - 1, 0)
+
+    @property
+    def rerun(self) -> int:
+        """Inputs a wave ran again at a larger cap."""
+        return sum(row.reruns > 0 for row in self.inputs)
 
     @property
     def funded(self) -> int:
@@ -146,6 +171,8 @@ class BatchReport:
                 status = f"error: {row.error[:40]}"
             else:
                 status = "cut off" if row.cut_off else "done"
+            if any(row.caps[1:]):  # a wave ran it: its cap in each pass
+                status += " (caps " + "/".join(str(cap) for cap in row.caps) + ")"
             if row.flags:
                 status += " [" + "; ".join(row.flags) + "]"
             lines.append(
@@ -156,6 +183,9 @@ class BatchReport:
             f"spent {self.spent} of {self.budget} tokens (granted {self.granted}); funded {self.funded}, "
             f"abandoned {self.abandoned}{f' ({why})' if why else ''}, cut off {self.cut_off}, errors {self.errors}; "
             f"shadow price {self.shadow_price:.4g}/token"
+            + (f"; {self.waves} wave(s): reran {self.rerun} input(s) cut at their cap, funded "
+               f"{sum(not row.caps[0] and any(row.caps[1:]) for row in self.inputs)} abandoned by the first pass"
+               if self.passes else "")
         )
         return "\n".join(lines)
 

@@ -33,6 +33,7 @@ from langchain_core.utils.pydantic import create_model_v2
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from .arguments import check_effort_levels, check_positive, text_of
+from .batch_passes import BatchPasses
 from .batch_plan import ALLOCATION_KEY, BatchPlan, knobs_for
 from .curve_sources import CurveSource, check_curves_argument
 from .parallel_share import budgeted_models, share_parallels
@@ -40,6 +41,7 @@ from .results import Abandoned, BatchReport, BatchRun, BudgetedBatchError, Input
 from .solve import solve_shuffled
 from .token_budget import TokenBudget
 from .tracker import INPUT_CAP_KEY, INPUT_KEY, UsageTracker
+from .waves import Waves, as_waves
 
 ON_ABANDON = ("result", "raise")
 # Single calls with no pacer and no batch price yet: a token must buy this share of the
@@ -94,7 +96,15 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
             "high": 8000}``: an input gets the highest level whose smallest grant it
             reaches (sent as ``reasoning_effort`` by models that have one).
         learn: Feed finished inputs back to ``predictor.update`` (an answer cut at
-            its cap is a censored observation).
+            its cap is a censored observation; with waves, each input's last run).
+        waves: Reinvest what the first pass of a batch did not use: a number of
+            waves, or :class:`Waves` (with a grader and the decoding). After the
+            first pass, the leftover is re-allocated to the inputs abandoned or cut
+            at their cap (``clear_fast.waves.next_wave``), and those are rerun at
+            their new caps; an input that finished under its cap (or that the grader
+            accepts) is never rerun. For ``batch``/``abatch``/``run_batch`` and the
+            ``as_completed`` forms (which then hand out each input once, its final
+            output); single inputs (``invoke``, ``stream``) run one pass.
 
     Example:
         ```python
@@ -123,6 +133,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
     pacer: Any = None
     effort_levels: list[tuple[int, str]] = []
     learn: bool = True
+    waves: Optional[Waves] = None
     price: float = 0.0
     """The last batch's shadow price: it prices later single calls."""
     last_report: Optional[BatchReport] = None
@@ -153,6 +164,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         pacer: Pacer | None = None,
         effort_levels: dict[str, int] | None = None,
         learn: bool = True,
+        waves: int | Waves | Any = None,
     ) -> None:
         if not isinstance(chain, Runnable):
             raise TypeError(f"`chain` must be a langchain Runnable, got {type(chain).__name__}")
@@ -193,7 +205,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
             on_abandon=on_abandon if isinstance(on_abandon, (str, Runnable)) else RunnableLambda(on_abandon),
             fallback_tokens=None if isinstance(on_abandon, str) else fallback_tokens,
             text_of=text_of, max_concurrency=max_concurrency, min_call_tokens=min_call_tokens, pacer=pacer,
-            effort_levels=check_effort_levels(effort_levels), learn=bool(learn),
+            effort_levels=check_effort_levels(effort_levels), learn=bool(learn), waves=as_waves(waves),
         )
         self._shared = share_parallels(chain)
         self._source = CurveSource(self.predictor if curves is None else None, curves, text_of, self.width,
@@ -234,6 +246,10 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
     def _open(self, inputs: list[Any], config: Any) -> BatchPlan:
         texts = [self.text_of(x) for x in inputs]
         curves, spread = self._source.for_inputs(inputs)
+        if self.waves is not None and curves.form != "cumulative":
+            raise ValueError(
+                f"waves need curves of form 'cumulative' (a chance of success at each cap), got {curves.form!r}"
+            )
         budget = self.ledger.snapshot().free
         set_aside = 0  # tokens kept for the fallbacks of the inputs the allocation abandons
         for _ in range(8):
@@ -244,6 +260,7 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
             set_aside = wanted
         plan = BatchPlan.open(self.ledger, solution, budget, texts, config,
                               fallback_tokens=self.fallback_tokens, min_call_tokens=self.min_call_tokens)
+        plan.curves, plan.spread = curves, spread
         if self.on_abandon == "raise" and plan.abandoned:
             plan.release(self.ledger)
             raise InputAbandoned(plan.abandoned_marker(plan.abandoned[0]))
@@ -266,51 +283,58 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         concurrency = first.get("max_concurrency") or self.max_concurrency
         return plan.configs(parent, knobs_for(self.effort_levels), concurrency)
 
-    def _close(self, plan: BatchPlan, outputs: dict[int, Any]) -> BatchReport:
-        report, observations = plan.settle(self.ledger, outputs)
+    def _passes(self, plan: BatchPlan, inputs: list[Any], kwargs: dict[str, Any], parent: Any) -> BatchPasses:
+        return BatchPasses(
+            plan, inputs, ledger=self.ledger, chain=self._shared, fallback=self._fallback(),
+            configs_of=lambda p: self._configs(p, parent), kwargs=kwargs, waves=self.waves,
+            min_call_tokens=self.min_call_tokens,
+        )
+
+    def _close(self, passes: BatchPasses) -> BatchReport:
+        report, observations = passes.close()
         self.last_report = report
-        if math.isfinite(plan.solution.shadow_price) and plan.solution.shadow_price > 0:
-            self.price = plan.solution.shadow_price
+        price = passes.first.solution.shadow_price
+        if math.isfinite(price) and price > 0:
+            self.price = price
         update = getattr(self.predictor, "update", None)
         if self.learn and observations and callable(update) and self.curves is None:
-            update(observations)
+            update(list(observations.values()))
         return report
 
-    def _ordered(self, plan: BatchPlan, outputs: dict[int, Any], report: BatchReport,
-                 return_exceptions: bool) -> BatchRun:
-        ordered = [outputs[i] for i in range(len(plan.texts))]
+    @staticmethod
+    def _ordered(passes: BatchPasses, report: BatchReport, return_exceptions: bool) -> BatchRun:
+        ordered = [passes.outputs[i] for i in range(len(passes.inputs))]
         if not return_exceptions and any(isinstance(o, BaseException) for o in ordered):
             raise BudgetedBatchError(ordered, report)
         return BatchRun(outputs=ordered, report=report)
 
     @staticmethod
-    def _run_outputs(plan: BatchPlan, outputs: dict[int, Any], report: BatchReport) -> dict[str, Any]:
-        return {"output": [outputs.get(i) for i in range(len(plan.texts))],
-                ALLOCATION_KEY: {**plan.allocation(), "spent": report.spent}}
+    def _run_outputs(passes: BatchPasses, report: BatchReport) -> dict[str, Any]:
+        return {"output": [passes.outputs.get(i) for i in range(len(passes.inputs))],
+                ALLOCATION_KEY: {**passes.allocation(), "spent": report.spent}}
+
+    @staticmethod
+    def _handed_out(passes: BatchPasses, return_exceptions: bool) -> Iterator[tuple[int, Any]]:
+        """The outputs that became final, for the ``as_completed`` forms (a failure raises unless returned)."""
+        for i, output in passes.ready():
+            if isinstance(output, BaseException) and not return_exceptions:
+                raise output
+            yield i, output
 
     def _fallback(self) -> Runnable[Any, Any] | None:
         return self.on_abandon if isinstance(self.on_abandon, Runnable) else None
 
-    def _groups(self, plan: BatchPlan, kwargs: dict[str, Any]) -> list[tuple[list[int], Runnable[Any, Any], dict]]:
-        """What runs: the funded inputs through the chain, then the abandoned ones through the fallback."""
-        fallback = self._fallback()
-        groups = [(plan.funded, self._shared, kwargs)] + ([(plan.abandoned, fallback, {})] if fallback else [])
-        return [(indices, runnable, extra) for indices, runnable, extra in groups if indices]
-
-    def _markers(self, plan: BatchPlan) -> dict[int, Abandoned]:
-        """The abandoned inputs that get their ``Abandoned`` (no fallback runs for them)."""
-        return {} if self._fallback() is not None else {i: plan.abandoned_marker(i) for i in plan.abandoned}
-
     def run_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
     ) -> BatchRun:
-        """Allocate the budget over ``inputs``, run the funded ones, and report.
+        """Allocate the budget over ``inputs``, run the funded ones (and the waves), and report.
 
         Args:
             inputs: The batch.
             config: One config for all inputs or one per input (merged with the caps).
                 The batch is one run (named after the runner), a child of the first
                 config's callbacks, with the allocation in its metadata and outputs.
+                Reruns in waves get the same configs, under the same run.
             return_exceptions: Put a failed input's exception in its place instead of
                 raising :class:`BudgetedBatchError` (which carries every output).
             **kwargs: Passed on to the chain's ``batch``.
@@ -322,21 +346,19 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         plan = self._open(inputs, config)
         run = self._parent_manager(plan, CallbackManager).on_chain_start(
             None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
-        outputs: dict[int, Any] = {}
+        passes = self._passes(plan, inputs, kwargs, run.get_child())
         try:
-            configs = self._configs(plan, run.get_child())
-            for indices, runnable, extra in self._groups(plan, kwargs):
-                results = runnable.batch([inputs[i] for i in indices], [configs[i] for i in indices],
-                                         return_exceptions=True, **extra)
-                outputs.update(zip(indices, results))
-            outputs.update(self._markers(plan))
+            while (step := passes.next_step()) is not None:
+                results = step.runnable.batch(step.values, step.configs, return_exceptions=True, **step.extra)
+                for j, output in enumerate(results):
+                    passes.record(step, j, output)
         except BaseException as error:
-            self._close(plan, outputs)
+            self._close(passes)
             run.on_chain_error(error)
             raise
-        report = self._close(plan, outputs)
-        run.on_chain_end(self._run_outputs(plan, outputs, report))
-        return self._ordered(plan, outputs, report, return_exceptions)
+        report = self._close(passes)
+        run.on_chain_end(self._run_outputs(passes, report))
+        return self._ordered(passes, report, return_exceptions)
 
     async def arun_batch(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -346,21 +368,19 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         plan = self._open(inputs, config)
         run = await self._parent_manager(plan, AsyncCallbackManager).on_chain_start(
             None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
-        outputs: dict[int, Any] = {}
+        passes = self._passes(plan, inputs, kwargs, run.get_child())
         try:
-            configs = self._configs(plan, run.get_child())
-            for indices, runnable, extra in self._groups(plan, kwargs):
-                results = await runnable.abatch([inputs[i] for i in indices], [configs[i] for i in indices],
-                                                return_exceptions=True, **extra)
-                outputs.update(zip(indices, results))
-            outputs.update(self._markers(plan))
+            while (step := passes.next_step()) is not None:
+                results = await step.runnable.abatch(step.values, step.configs, return_exceptions=True, **step.extra)
+                for j, output in enumerate(results):
+                    passes.record(step, j, output)
         except BaseException as error:
-            self._close(plan, outputs)
+            self._close(passes)
             await run.on_chain_error(error)
             raise
-        report = self._close(plan, outputs)
-        await run.on_chain_end(self._run_outputs(plan, outputs, report))
-        return self._ordered(plan, outputs, report, return_exceptions)
+        report = self._close(passes)
+        await run.on_chain_end(self._run_outputs(passes, report))
+        return self._ordered(passes, report, return_exceptions)
 
     def batch(
         self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -381,36 +401,37 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
 
         Abandoned inputs come first. The ledger is settled and :attr:`last_report`
         set when the iteration ends (or is stopped: inputs still running are
-        waited for, the ones not started are never sent).
+        waited for, the ones not started are never sent). With waves, each input
+        comes once, with its final output: at once when it is done, after the
+        waves when a wave could rerun it (abandoned inputs come then too).
         """
         inputs = list(inputs)
         plan = self._open(inputs, config)
         run = self._parent_manager(plan, CallbackManager).on_chain_start(
             None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
-        outputs: dict[int, Any] = {}
+        passes = self._passes(plan, inputs, kwargs, run.get_child())
         streams: list[Any] = []
         try:
-            configs = self._configs(plan, run.get_child())
-            for i, marker in self._markers(plan).items():
-                outputs[i] = marker
-                yield i, marker
-            for indices, runnable, extra in self._groups(plan, kwargs):
-                stream = runnable.batch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
-                                                     return_exceptions=True, **extra)
+            while True:
+                yield from self._handed_out(passes, return_exceptions)
+                step = passes.next_step()
+                if step is None:
+                    break
+                stream = step.runnable.batch_as_completed(step.values, step.configs, return_exceptions=True,
+                                                          **step.extra)
                 streams.append(stream)
                 for j, output in stream:
-                    outputs[indices[j]] = output
-                    if isinstance(output, BaseException) and not return_exceptions:
-                        raise output
-                    yield indices[j], output
+                    passes.record(step, j, output)
+                    yield from self._handed_out(passes, return_exceptions)
+            yield from self._handed_out(passes, return_exceptions)  # what the end of the waves made final
         except BaseException as error:
             for stream in streams:
                 stream.close()  # waits for the inputs in flight, cancels the others
-            self._close(plan, outputs)
+            self._close(passes)
             run.on_chain_error(error)
             raise
-        report = self._close(plan, outputs)
-        run.on_chain_end(self._run_outputs(plan, outputs, report))
+        report = self._close(passes)
+        run.on_chain_end(self._run_outputs(passes, report))
 
     async def abatch_as_completed(
         self, inputs: Sequence[Any], config: Any = None, *, return_exceptions: bool = False, **kwargs: Any
@@ -420,30 +441,32 @@ class BudgetedRunnable(RunnableSerializable[Any, Any]):
         plan = self._open(inputs, config)
         run = await self._parent_manager(plan, AsyncCallbackManager).on_chain_start(
             None, {"input": inputs}, name=self._run_name(plan), run_id=_run_id(plan))
-        outputs: dict[int, Any] = {}
+        passes = self._passes(plan, inputs, kwargs, run.get_child())
         streams: list[Any] = []
         try:
-            configs = self._configs(plan, run.get_child())
-            for i, marker in self._markers(plan).items():
-                outputs[i] = marker
-                yield i, marker
-            for indices, runnable, extra in self._groups(plan, kwargs):
-                stream = runnable.abatch_as_completed([inputs[i] for i in indices], [configs[i] for i in indices],
-                                                      return_exceptions=True, **extra)
+            while True:
+                for pair in self._handed_out(passes, return_exceptions):
+                    yield pair
+                step = passes.next_step()
+                if step is None:
+                    break
+                stream = step.runnable.abatch_as_completed(step.values, step.configs, return_exceptions=True,
+                                                           **step.extra)
                 streams.append(stream)
                 async for j, output in stream:
-                    outputs[indices[j]] = output
-                    if isinstance(output, BaseException) and not return_exceptions:
-                        raise output
-                    yield indices[j], output
+                    passes.record(step, j, output)
+                    for pair in self._handed_out(passes, return_exceptions):
+                        yield pair
+            for pair in self._handed_out(passes, return_exceptions):
+                yield pair
         except BaseException as error:
             for stream in streams:
                 await stream.aclose()
-            self._close(plan, outputs)
+            self._close(passes)
             await run.on_chain_error(error)
             raise
-        report = self._close(plan, outputs)
-        await run.on_chain_end(self._run_outputs(plan, outputs, report))
+        report = self._close(passes)
+        await run.on_chain_end(self._run_outputs(passes, report))
 
     # --- one input at a time ----------------------------------------------------------
 

@@ -16,7 +16,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
-from .model_call import CALL_CAP_KEY
+from .model_call import CALL_CAP_KEY, billed_in_error, finish_in_error
 
 #: Metadata key naming the input a run belongs to.
 INPUT_KEY = "clear_fast_input"
@@ -128,6 +128,7 @@ class UsageTracker(BaseCallbackHandler):
         self._parent: dict[UUID, UUID | None] = {}
         self._started: dict[UUID, tuple[Any, int | None, int | None]] = {}
         self._calls: list[CallRecord] = []
+        self._by_key: dict[Any, list[CallRecord]] = {}
 
     # --- attribution -------------------------------------------------------------------
 
@@ -191,7 +192,20 @@ class UsageTracker(BaseCallbackHandler):
         self._start(run_id, parent_run_id, metadata)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        inputs, outputs, reasoning, finish, reported = _usage_of(response)
+        self._record(run_id, *_usage_of(response))
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        billed = billed_in_error(error)
+        if billed is not None:  # the provider answered, then the client raised (structured output cut at its cap)
+            self._record(run_id, 0, billed, 0, finish_in_error(error), True)
+            return
+        with self._lock:
+            self._started.pop(run_id, None)
+            self._parent.pop(run_id, None)
+
+    def _record(
+        self, run_id: UUID, inputs: int, outputs: int, reasoning: int, finish: str | None, reported: bool
+    ) -> None:
         with self._lock:
             key, cap, expected = self._started.pop(run_id, (self._root(run_id), None, None))
             self._parent.pop(run_id, None)
@@ -205,14 +219,9 @@ class UsageTracker(BaseCallbackHandler):
                 flags.append(f"overran its cap: {outputs} > {limit} tokens")
             if not reported:
                 flags.append("no usage reported")
-            self._calls.append(
-                CallRecord(run_id, key, cap, expected, inputs, outputs, reasoning, finish, tuple(flags))
-            )
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        with self._lock:
-            self._started.pop(run_id, None)
-            self._parent.pop(run_id, None)
+            record = CallRecord(run_id, key, cap, expected, inputs, outputs, reasoning, finish, tuple(flags))
+            self._calls.append(record)
+            self._by_key.setdefault(key, []).append(record)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -229,22 +238,28 @@ class UsageTracker(BaseCallbackHandler):
 
     def usage_by_input(self) -> dict[Any, InputUsage]:
         """Usage summed per input key."""
-        grouped: dict[Any, list[CallRecord]] = {}
-        for call in self.calls:
-            grouped.setdefault(call.input_key, []).append(call)
-        return {
-            key: InputUsage(
-                calls=len(calls),
-                input_tokens=sum(c.input_tokens for c in calls),
-                output_tokens=sum(c.output_tokens for c in calls),
-                reasoning_tokens=sum(c.reasoning_tokens for c in calls),
-                cut_off=any(c.cut_off for c in calls),
-                flags=tuple(flag for c in calls for flag in c.flags),
-            )
-            for key, calls in grouped.items()
-        }
+        with self._lock:
+            grouped = {key: list(calls) for key, calls in self._by_key.items()}
+        return {key: _summed(calls) for key, calls in grouped.items()}
+
+    def usage_of(self, key: Any) -> InputUsage | None:
+        """Usage summed over the calls of one input key (None: no call finished for it)."""
+        with self._lock:
+            calls = list(self._by_key.get(key, ()))
+        return _summed(calls) if calls else None
 
     @property
     def output_tokens(self) -> int:
         """Output tokens of all calls."""
         return sum(call.output_tokens for call in self.calls)
+
+
+def _summed(calls: list[CallRecord]) -> InputUsage:
+    return InputUsage(
+        calls=len(calls),
+        input_tokens=sum(c.input_tokens for c in calls),
+        output_tokens=sum(c.output_tokens for c in calls),
+        reasoning_tokens=sum(c.reasoning_tokens for c in calls),
+        cut_off=any(c.cut_off for c in calls),
+        flags=tuple(flag for c in calls for flag in c.flags),
+    )

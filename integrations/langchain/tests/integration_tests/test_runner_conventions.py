@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from typing import Union
-from uuid import UUID
 
 import clear_fast as cf
 import pytest
 from langchain_clear_fast import Abandoned, BudgetedChatModel, BudgetedRunnable, budgeted
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.load import dumpd, load
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableSerializable
 from langchain_openai import ChatOpenAI
-from wire import assert_books, caps, chat
+from wire import Runs, assert_books, caps, chat
 
 
 def chain_for(endpoint):
@@ -26,28 +24,6 @@ def curve_of(x):
 
 
 INPUTS = [{"i": i, "need": n} for i, n in enumerate([40, 80, 120, 700, 2500, 60])]
-
-
-class Runs(BaseCallbackHandler):
-    """Every chain and chat model run: name, parent, metadata, outputs."""
-
-    def __init__(self) -> None:
-        self.started: dict[UUID, dict] = {}
-        self.ended: dict[UUID, object] = {}
-
-    def on_chain_start(self, serialized, inputs, *, run_id, parent_run_id=None, metadata=None, name=None, **kw):
-        self.started[run_id] = {"name": name, "parent": parent_run_id, "metadata": metadata or {}}
-
-    def on_chat_model_start(self, serialized, messages, *, run_id, parent_run_id=None, metadata=None, **kw):
-        self.started[run_id] = {"name": "chat", "parent": parent_run_id, "metadata": metadata or {}}
-
-    def on_chain_end(self, outputs, *, run_id, **kw):
-        self.ended[run_id] = outputs
-
-    def root_of(self, run_id: UUID) -> UUID:
-        while self.started[run_id]["parent"] is not None:
-            run_id = self.started[run_id]["parent"]
-        return run_id
 
 
 def test_a_batch_is_one_run_with_the_allocation(endpoint):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_openai import ChatOpenAI
 
 from support.openai_endpoint import RecordingEndpoint, prompt_of
@@ -34,3 +36,27 @@ def assert_books(ledger: Any, endpoint: RecordingEndpoint) -> None:
     books = ledger.snapshot()
     assert books.spent == endpoint.billed_tokens, (books, endpoint.billed_tokens)
     assert books.reserved == 0 and books.balanced and books.spent <= books.budget
+
+
+class Runs(BaseCallbackHandler):
+    """Every chain and chat model run: name, parent, tags, metadata (a chat run's cap: ``ls_max_tokens``), outputs."""
+
+    def __init__(self) -> None:
+        self.started: dict[UUID, dict] = {}
+        self.ended: dict[UUID, object] = {}
+
+    def on_chain_start(self, serialized, inputs, *, run_id, parent_run_id=None, tags=None, metadata=None, name=None,
+                       **kw):
+        self.started[run_id] = {"name": name, "parent": parent_run_id, "tags": tags or [], "metadata": metadata or {}}
+
+    def on_chat_model_start(self, serialized, messages, *, run_id, parent_run_id=None, tags=None, metadata=None, **kw):
+        self.started[run_id] = {"name": "chat", "parent": parent_run_id, "tags": tags or [],
+                                "metadata": metadata or {}, "cap": (metadata or {}).get("ls_max_tokens")}
+
+    def on_chain_end(self, outputs, *, run_id, **kw):
+        self.ended[run_id] = outputs
+
+    def root_of(self, run_id: UUID) -> UUID:
+        while self.started[run_id]["parent"] is not None:
+            run_id = self.started[run_id]["parent"]
+        return run_id

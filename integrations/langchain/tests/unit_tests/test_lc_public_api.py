@@ -6,7 +6,7 @@ import langchain_clear_fast
 EXPECTED = {
     "CAP_KEY", "EFFORT_KEY", "Abandoned", "BatchReport", "BatchRun", "BudgetExhausted", "BudgetedBatchError",
     "BudgetedChatModel", "BudgetedRunnable", "CallRecord", "InputAbandoned", "InputReport",
-    "InputUsage", "NestedRunnerError", "Predictor", "TokenBudget", "UncappedCall", "UsageTracker", "budgeted", "curves_from_prediction",
+    "InputUsage", "NestedRunnerError", "Predictor", "TokenBudget", "UncappedCall", "UsageTracker", "Waves", "budgeted", "curves_from_prediction",
 }
 
 
