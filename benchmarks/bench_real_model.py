@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=int, default=60, help="held-out prompts (default 60)")
     parser.add_argument("--budgets", default="4,10,20", help="tokens per held-out prompt (default 4,10,20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the task (default 0)")
+    parser.add_argument("--threads", type=int, default=1, help="the model server's threads (default 1: fastest on busy cores)")
     parser.add_argument("--json", type=Path, default=RESULTS / "real_model.json", help="where to write the results")
     args = parser.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "server.log"
         try:
-            with serve_smollm2(log) as url:
+            with serve_smollm2(log, threads=args.threads) as url:
                 result = run_real_model_experiment(
                     url, train=args.train, heldout=args.heldout, budgets=budgets, seed=args.seed,
                     progress=lambda line: print(f"[{time.perf_counter() - started:6.0f} s] {line}", file=sys.stderr, flush=True),
