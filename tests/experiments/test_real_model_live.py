@@ -3,10 +3,10 @@
 The full run is ``python benchmarks/bench_real_model.py`` (60 + 60 prompts, three
 budgets, six policies); this one learns from 16 prompts of 2 to 12 words and
 allocates 16 held-out ones at 10 tokens each under the same six policies, so it takes
-about a minute and a half on two busy cores. It asserts what holds with a margin: the
-caps on the wire, no budget overspent, every CLEAR policy at least Uniform (6 solved
-against 3 when it was written) and none above the Oracle; the gap closed is the full
-benchmark's to measure.
+one to two minutes on two cores (up to seven when other work crowds them). It asserts
+what holds with a margin: the caps on the wire, no budget overspent, every CLEAR policy
+at least Uniform (6 solved against 3 when it was written) and none above the Oracle;
+the gap closed is the full benchmark's to measure.
 """
 
 from __future__ import annotations
