@@ -283,7 +283,9 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     a, beta = float(curves.scale[0]), float(curves.beta[0])
     tau_sorted = np.sort(curves.tau)
     k, x = _kernel.kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
-    prefix = np.concatenate(([0.0], np.cumsum(tau_sorted)))
+    prefix = np.empty(tau_sorted.shape[0] + 1)
+    prefix[0] = 0.0
+    np.cumsum(tau_sorted, out=prefix[1:])
     price, bound = _kernel.kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
     del prefix
     tokens = np.zeros(len(curves), dtype=np.int64)
@@ -346,7 +348,8 @@ def _clear_market(
     fundable = np.flatnonzero(be > 0)
     if fundable.shape[0] >= _SAMPLE_FROM:
         sample = fundable[:: fundable.shape[0] // _SAMPLE_SIZE]
-        sample = np.ascontiguousarray(sample[np.argsort(-be[sample], kind="stable")], dtype=np.int64)
+        # (only a price comes from the sample: the order of its ties does not matter, so the faster sort)
+        sample = np.ascontiguousarray(sample[np.argsort(-be[sample])], dtype=np.int64)
         scaled = budget * sample.shape[0] / fundable.shape[0]
         kind, guess, _, _ = _kernel.kernel.clear_price(*arrays, sample, float(scaled), continuous)
         if kind != ClearingKind.AMPLE and guess > 0:

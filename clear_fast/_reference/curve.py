@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 
-from .lambert import INV_E, lambert_w0, lambert_wm1
+from .lambert import INV_E, cumulative_root, lambert_w0
 
 SURGE = 0
 CUMULATIVE = 1
@@ -70,7 +70,7 @@ def best_grant(form, tau, a, beta, lower, upper, lam):
     z = -lam * beta / a
     if z <= -INV_E:
         return lower
-    b = min(max(tau - lambert_wm1(z) / beta, lower), upper)
+    b = min(max(tau - cumulative_root(lam, beta, a) / beta, lower), upper)
     # The cumulative curve is convex before its inflection, so the left end can beat the concave-side
     # root; it is taken only when it is worth funding at this price. When nothing is (a query forced in
     # above its break-even price), the concave-side root is the one that satisfies the optimality conditions.
@@ -89,7 +89,7 @@ def best_grant_slope(form, tau, a, beta, lower, upper, lam, b):
             return 0.0
         w = lambert_w0(math.e * lam / a)
     else:
-        w = lambert_wm1(-lam * beta / a)
+        w = cumulative_root(lam, beta, a)
     if w == -1.0:
         return 0.0
     return -w / (lam * beta * (1.0 + w))

@@ -101,6 +101,21 @@ def lambert_wm1(z: float) -> float:
     return halley_refine(w, z)
 
 
+def cumulative_root(lam: float, beta: float, a: float) -> float:
+    """``W_{-1}(-lam beta / a)``, the cumulative curve's best-response root, for ``lam, beta, a > 0``.
+
+    Where the ratio is tiny (a price or weight near the bottom of the double range) it is
+    never formed: ``log(-z)`` is summed from the three logs, so a product that would
+    underflow to 0 (and send the grant to infinity) keeps its value.
+    """
+    z = -lam * beta / a
+    if z > -1e-290:
+        l1 = math.log(lam) + math.log(beta) - math.log(a)
+        l2 = math.log(-l1)
+        return lambert_wm1_tiny(l1 - l2 + l2 / l1, l1)
+    return lambert_wm1(z)
+
+
 def lambert_w(z, branch, out):
     """Write ``W_branch(z[i])`` into ``out[i]`` (branch 0 or -1)."""
     scalar = lambert_w0 if branch == 0 else lambert_wm1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from .curve import SURGE, utility_past_threshold
-from .lambert import INV_E, lambert_w0, lambert_wm1
+from .lambert import INV_E, cumulative_root, lambert_w0
 
 
 def _x_peak(form, beta):
@@ -71,7 +71,7 @@ def _shared_threshold(form, a, beta, lam):
     z = -lam * beta / a
     if z <= -INV_E:
         return -1.0, 0.0
-    y = -lambert_wm1(z)
+    y = -cumulative_root(lam, beta, a)
     return (math.expm1(y) - y - y * y) / (y * beta), y / beta
 
 

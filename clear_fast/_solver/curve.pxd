@@ -15,7 +15,7 @@ Parameters, as everywhere in the kernel: ``form`` (SURGE or CUMULATIVE),
 
 from libc.math cimport ceil, exp, expm1, fabs, floor, log, log1p, sqrt, isinf
 
-from .lambert cimport E, INV_E, lambert_w0, lambert_wm1
+from .lambert cimport E, INV_E, cumulative_root, lambert_w0
 
 # the curve forms, as SurgeCurves.form_code numbers them
 cdef enum CurveForm:
@@ -57,7 +57,7 @@ cdef inline double best_grant(int form, double tau, double a, double beta, doubl
         z = -lam * beta / a
         if z <= -INV_E:
             return lower
-        w = lambert_wm1(z)
+        w = cumulative_root(lam, beta, a)
         grant = tau - w / beta
     if grant <= lower:
         grant = lower

@@ -121,3 +121,18 @@ cdef inline double lambert_wm1(double z) noexcept nogil:
     if z > -1e-290:  # (sub)normal underflow territory: solve log(-w) + w = log(-z) instead
         return lambert_wm1_tiny(l1 - l2 + l2 / l1, l1)
     return fritsch_step(fritsch_step(l1 - l2 + l2 / l1, z), z)
+
+
+cdef inline double cumulative_root(double lam, double beta, double a) noexcept nogil:
+    """``W_{-1}(-lam beta / a)``, the cumulative curve's best-response root, for ``lam, beta, a > 0``.
+
+    Where the ratio is tiny (a price or weight near the bottom of the double range) it is
+    never formed: ``log(-z)`` is summed from the three logs, so a product that would
+    underflow to 0 (and send the grant to infinity) keeps its value.
+    """
+    cdef double z = -lam * beta / a, l1, l2
+    if z > -1e-290:
+        l1 = log(lam) + log(beta) - log(a)
+        l2 = log(-l1)
+        return lambert_wm1_tiny(l1 - l2 + l2 / l1, l1)
+    return lambert_wm1(z)

@@ -59,14 +59,30 @@ cdef double prefix_demand(int form, const double[:, ::1] rows, Py_ssize_t count,
     return total
 
 
+cdef double prefix_demand_curved(int form, const double[:, ::1] rows, Py_ssize_t count, double lam, double* slope,
+                                 double* curvature) noexcept nogil:
+    """``prefix_demand`` with the demand's second derivative in the price too (for guesses from afar)."""
+    cdef Py_ssize_t k
+    cdef double total = 0.0, grant_slope, sum_slope = 0.0, sum_curvature = 0.0
+    for k in range(count):
+        total += row_grant(form, rows, k, lam, &grant_slope)
+        sum_slope += grant_slope
+        sum_curvature += grant_curvature(grant_slope, lam, rows[k, BETA])
+    slope[0] = sum_slope
+    curvature[0] = sum_curvature
+    return total
+
+
 cdef void prefix_at(int form, const double[:, ::1] rows, Py_ssize_t count, double lam, PrefixAt* out) noexcept nogil:
-    """Demand of the first ``count`` rows at ``lam``, its slope, their utility and positive surplus."""
+    """Demand of the first ``count`` rows at ``lam``, its slope and curvature, their utility and positive surplus."""
     cdef Py_ssize_t k
     cdef double total = 0.0, grant_slope, grant, value, sum_slope = 0.0, sum_value = 0.0, sum_surplus = 0.0
+    cdef double sum_curvature = 0.0
     for k in range(count):
         grant = row_grant(form, rows, k, lam, &grant_slope)
         total += grant
         sum_slope += grant_slope
+        sum_curvature += grant_curvature(grant_slope, lam, rows[k, BETA])
         value = row_utility(form, rows, k, grant)
         sum_value += value
         if value - lam * grant > 0.0:
@@ -74,6 +90,7 @@ cdef void prefix_at(int form, const double[:, ::1] rows, Py_ssize_t count, doubl
     out.count = count
     out.demand = total
     out.slope = sum_slope
+    out.curvature = sum_curvature
     out.value = sum_value
     out.surplus = sum_surplus
 
@@ -87,25 +104,30 @@ cdef double demand_as_row_joins(int form, const double[:, ::1] rows, Py_ssize_t 
 
 
 cdef double solve_prefix(int form, const double[:, ::1] rows, Py_ssize_t count, double budget, double lo,
-                         double hi, double lam, double total, double slope) noexcept nogil:
+                         double hi, double lam, double total, double slope, PrefixAt* at) noexcept nogil:
     """Price in [lo, hi] where the first ``count`` rows demand ``budget``: safeguarded Newton.
 
     Starts from ``lam`` whose demand ``total`` and ``slope`` the caller already
     knows; demand falls in price. Returns the price with demand <= budget
-    nearest the crossing.
+    nearest the crossing. When ``at`` is not NULL it gets the first ``count``
+    rows at the returned price, from the solve's own last pass when it ended
+    there (a caller wanting the utility there saves a pass).
     """
-    cdef double candidate
+    cdef double candidate, answer, evaluated = -1.0  # the price `at` holds (-1: none)
     cdef int k
     cdef bint tried_zero = False
+    answer = hi
     for k in range(200):
         if total > budget:
             lo = lam
         else:
             hi = lam
             if budget - total <= 1e-9 * (budget if budget > 1.0 else 1.0) or lam == 0.0:
-                return lam
+                answer = lam
+                break
         if hi - lo <= 1e-15 * hi:
-            return hi
+            answer = hi
+            break
         # Newton in log-price: demand curves run like -log(price) or powers of it
         candidate = lam * exp(-(total - budget) / (lam * slope)) if slope < 0.0 and lam > 0.0 else -1.0
         if lo < candidate < hi:
@@ -117,8 +139,17 @@ cdef double solve_prefix(int form, const double[:, ::1] rows, Py_ssize_t count, 
             tried_zero = True
         else:
             lam = hi * 1e-4
-        total = prefix_demand(form, rows, count, lam, &slope)
-    return hi
+        if at != NULL:
+            prefix_at(form, rows, count, lam, at)
+            total = at.demand
+            slope = at.slope
+            evaluated = lam
+        else:
+            total = prefix_demand(form, rows, count, lam, &slope)
+        answer = hi
+    if at != NULL and evaluated != answer:
+        prefix_at(form, rows, count, answer, at)
+    return answer
 
 
 cdef double fill(int form, const double[:, ::1] rows, const long long[::1] order, Py_ssize_t count, double lam,
@@ -133,3 +164,12 @@ cdef double fill(int form, const double[:, ::1] rows, const long long[::1] order
         if value - lam * grant > 0.0:
             surplus += value - lam * grant
     return surplus
+
+
+cdef void fill_grants(int form, const double[:, ::1] rows, const long long[::1] order, Py_ssize_t count, double lam,
+                      double[::1] tokens_out) noexcept nogil:
+    """``fill`` without the surplus (a jump's bound is taken at its break-even price): no utility per row."""
+    cdef Py_ssize_t k
+    cdef double grant_slope
+    for k in range(count):
+        tokens_out[order[k]] = row_grant(form, rows, k, lam, &grant_slope)

@@ -13,19 +13,27 @@ clear_fast/_reference/shared_params.py.
 from libc.math cimport ceil, expm1, floor, INFINITY
 
 from .curve cimport SURGE, utility_past_threshold
-from .lambert cimport E, INV_E, lambert_w0, lambert_wm1
+from .lambert cimport E, INV_E, cumulative_root, lambert_w0
 
 
 def shared_scan(int form, const double[::1] tau_sorted, double a, double beta, double budget):
-    """Best number ``k`` of easiest queries to fund and their common increment ``x``; ``(k, x)``."""
+    """Best number ``k`` of easiest queries to fund and their common increment ``x``; ``(k, x)``.
+
+    The scan stops early once no larger ``k`` can do better: ``U(x) <= slope x``
+    with ``slope`` the curve's steepest marginal utility, so funding ``k`` or more
+    is worth at most ``slope`` times the tokens left past the thresholds, which
+    only shrink as ``k`` grows (thresholds are >= 0). The answer is the full scan's.
+    """
     cdef Py_ssize_t k, best_k = 0, n = tau_sorted.shape[0]
     cdef double best_value = 0.0, best_x = 0.0, prefix = 0.0, remaining, x, value
     cdef double x_peak = 1.0 / beta if form == SURGE else INFINITY
+    # U(x) <= steepest * x for x >= 0 (1e-12 absorbs the rounding of the values compared with it)
+    cdef double steepest = (a if form == SURGE else a / (beta * E)) * (1.0 + 1e-12)
     with nogil:
         for k in range(1, n + 1):
             prefix += tau_sorted[k - 1]
             remaining = budget - prefix
-            if remaining <= 0.0:
+            if remaining <= 0.0 or remaining * steepest < best_value:
                 break
             x = remaining / k
             if x > x_peak:
@@ -92,7 +100,7 @@ cdef void _shared_at(int form, const double[::1] tau_sorted, const double[::1] p
             total[0] = 0.0
             value[0] = lam * budget
             return
-        y = -lambert_wm1(-lam * beta / a)
+        y = -cumulative_root(lam, beta, a)
         threshold = (expm1(y) - y - y * y) / (y * beta)
         x = y / beta
     while lo < hi:

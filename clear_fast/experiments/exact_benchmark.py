@@ -15,20 +15,20 @@ In one process on one machine, on the solver benchmark's curves
 * scale: a million queries at 300 tokens per query, ``allocate`` beside the
   clearing alone: what certifying the answer adds.
 
-Times are wall seconds; what carries over to another machine are the ratios.
+Times are CPU seconds of the calling thread (the machine may be shared); what
+carries over to another machine are the ratios.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from .solver_benchmark import BUDGET_PER_QUERY, CASES, make_curves, median_seconds
+from .solver_benchmark import BUDGET_PER_QUERY, CASES, cpu_seconds, make_curves, median_seconds
 
 #: a tolerance so wide that the clearing's answer always stands: allocate as it was before the exact step
 CLEARING_ONLY = 1e9
@@ -87,12 +87,12 @@ class ScaleRow:
 
 
 def _timed(call: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median wall time of ``repeats`` calls, and the last call's result."""
+    """Median CPU time of ``repeats`` calls, and the last call's result."""
     times, result = [], None
     for _ in range(repeats):
-        started = time.perf_counter()
+        started = cpu_seconds()
         result = call()
-        times.append(time.perf_counter() - started)
+        times.append(cpu_seconds() - started)
     return statistics.median(times), result
 
 

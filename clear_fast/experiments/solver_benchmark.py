@@ -4,13 +4,18 @@ For each case (curve form x shared or per-query parameters) and size n, in
 one process on one machine:
 
 * ``clear_fast.allocate(curves, 300 * n)`` (a scarce budget: many queries abandoned);
-* the straightforward NumPy/SciPy implementation a user would write from the
-  paper without this library: bisection on the price, best responses from
-  ``scipy.special.lambertw`` (:mod:`clear_fast.experiments.bisection_baseline`);
-* ``numpy.argsort`` of n floats: the sorting floor of any exact O(n log n) method.
+* the NumPy/SciPy implementation a careful user would write from the paper
+  without this library, written tightly: 60 halvings of the price, each
+  query's best response from one vectorised ``scipy.special.lambertw`` call per
+  halving, the continuous demand compared with the budget and the grants
+  floored once at the end
+  (:func:`clear_fast.experiments.bisection_baseline.tight_bisection_allocate`);
+* ``numpy.argsort`` of the n thresholds (float64): the sorting floor of any exact
+  O(n log n) method, timed interleaved with allocate.
 
-Times are medians of ``repeats`` runs; what carries over to another machine
-are the ratios. Optionally (Linux), the peak extra memory of one allocate call,
+Times are medians of ``repeats`` runs, in CPU seconds of the calling thread
+(on a shared machine wall time also counts waiting for a core); what carries
+over to another machine are the ratios. Optionally (Linux), the peak extra memory of one allocate call,
 measured in a fresh child process from the kernel's own accounting (VmHWM after
 resetting it), so allocations outside Python's tracing count too.
 
@@ -32,9 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from .bisection_baseline import bisection_allocate
+from .bisection_baseline import tight_bisection_allocate
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
+#: the sizes of the speed targets (benchmarks/bench_solver.py)
+TARGET_SIZES = (10_000, 200_000, 1_000_000)
 BUDGET_PER_QUERY = 300
 CASES = (("surge", "shared"), ("surge", "per-query"), ("cumulative", "shared"), ("cumulative", "per-query"))
 
@@ -52,7 +59,7 @@ class BenchRow:
     n : int
         Number of queries.
     allocate_s, bisection_s, argsort_s : float
-        Median wall times in seconds.
+        Median wall times in seconds (the bisection is the tight one).
     allocate_over_argsort : float
         How many sorts of n floats one allocate costs.
     bisection_over_allocate : float
@@ -103,13 +110,21 @@ def make_curves(form: str, parameters: str, n: int, seed: int = 0) -> Any:
     )
 
 
+def cpu_seconds() -> float:
+    """This thread's CPU time: on a shared machine wall time also counts the waits for a free core.
+
+    Everything timed here (allocate, the bisection, argsort) runs in the calling thread.
+    """
+    return time.thread_time()
+
+
 def median_seconds(call: Callable[[], Any], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls."""
+    """Median CPU time of ``repeats`` calls (see :func:`cpu_seconds`)."""
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started = cpu_seconds()
         call()
-        times.append(time.perf_counter() - started)
+        times.append(cpu_seconds() - started)
     return statistics.median(times)
 
 
@@ -179,17 +194,20 @@ def run_benchmark(
 
     rows = []
     for n in sizes:
-        floats = np.random.default_rng(1).random(n)
-        sort_seconds = median_seconds(lambda: np.argsort(floats), repeats)
         for form, parameters in CASES:
             curves = make_curves(form, parameters, n)
             budget = BUDGET_PER_QUERY * n
             cf.allocate(curves.subset(np.arange(min(n, 100))), 30000)  # warm-up
             ours = cf.allocate(curves, budget)
-            ours_seconds = median_seconds(lambda: cf.allocate(curves, budget), repeats)
-            grants, _ = bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget)
+            values = curves.tau.copy()  # n float64 values: the thresholds the queries are sorted by
+            ours_times, sort_times = [], []
+            for _ in range(repeats):  # interleaved, so a drift of the machine's speed hits both
+                ours_times.append(median_seconds(lambda: cf.allocate(curves, budget), 1))
+                sort_times.append(median_seconds(lambda: np.argsort(values), 1))
+            ours_seconds, sort_seconds = statistics.median(ours_times), statistics.median(sort_times)
+            grants, _ = tight_bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget)
             baseline_seconds = median_seconds(
-                lambda: bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget), baseline_repeats
+                lambda: tight_bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget), baseline_repeats
             )
             baseline_utility = float(cf.utility(curves, grants).sum())
             row = BenchRow(

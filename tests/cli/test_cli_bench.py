@@ -9,7 +9,7 @@ import pytest
 
 import clear_fast as cf
 from clear_fast.experiments.solver_benchmark import CASES, make_curves
-from clear_fast.experiments.bisection_baseline import bisection_allocate
+from clear_fast.experiments.bisection_baseline import bisection_allocate, tight_bisection_allocate
 
 
 def test_bench_prints_and_saves_one_row_per_case(cli, tmp_path):
@@ -28,11 +28,12 @@ def test_bench_prints_and_saves_one_row_per_case(cli, tmp_path):
         assert row["utility_over_bisection"] >= 1 - row["certified_gap_percent"] / 100 - 1e-9
 
 
+@pytest.mark.parametrize("bisection", [bisection_allocate, tight_bisection_allocate])
 @pytest.mark.parametrize("form,parameters", CASES)
-def test_bisection_baseline_is_feasible_and_below_the_certified_bound(form, parameters):
+def test_bisection_baseline_is_feasible_and_below_the_certified_bound(form, parameters, bisection):
     curves = make_curves(form, parameters, 300, seed=5)
     budget = 300 * 250
-    grants, price = bisection_allocate(form, curves.tau, curves.scale, curves.beta, budget)
+    grants, price = bisection(form, curves.tau, curves.scale, curves.beta, budget)
     exact = cf.allocate(curves, budget)
     assert grants.sum() <= budget
     funded = grants > 0
