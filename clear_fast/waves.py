@@ -16,6 +16,11 @@ query, knowing what the pass taught:
   the failure in both. A rerun costs its whole new cap: a chat API restarts.
 * a query that finished under its cap is done (answered, right or wrong).
 
+Between passes the predictions themselves can learn: a ``learn`` callback gets
+each pass's outcomes (:class:`PassOutcome`) and may return new curves and spreads
+for the next wave (:class:`clear_fast.estimators.OutcomeLearner` feeds solved
+queries to a threshold predictor and graded outcomes to a solvability predictor).
+
 Each wave is a multiple-choice knapsack over candidate grants
 (:func:`clear_fast.allocate_levels`) with the leftover as its budget, so the whole
 batch never spends more than its budget. Nothing here runs a model: a batch
@@ -237,6 +242,37 @@ def _as_flags(name: str, value: ArrayLike, n: int) -> NDArray[np.bool_]:
 
 
 @dataclass(frozen=True, eq=False)
+class PassOutcome:
+    """What one pass of a batch showed, for a ``learn`` callback.
+
+    Attributes
+    ----------
+    caps : ndarray of int64, shape (n,)
+        The pass's caps (0: not run in this pass).
+    correct : ndarray of bool, shape (n,), or None
+        Graded answers of the queries run (None when there is no grader).
+    tokens_used : ndarray of int64, shape (n,)
+        Tokens each query used in this pass.
+    cut : ndarray of bool, shape (n,)
+        Whether each run stopped at its cap.
+    """
+
+    caps: NDArray[np.int64]
+    correct: NDArray[np.bool_] | None
+    tokens_used: NDArray[np.int64]
+    cut: NDArray[np.bool_]
+
+    @property
+    def ran(self) -> NDArray[np.bool_]:
+        """Queries run in this pass."""
+        return self.caps > 0
+
+
+Learner = Callable[[PassOutcome], "tuple[SurgeCurves, ArrayLike] | None"]
+"""Called after each pass; returns the curves and spreads for the next wave, or None to keep them."""
+
+
+@dataclass(frozen=True, eq=False)
 class WavesResult:
     """What a batch run in waves did.
 
@@ -284,6 +320,7 @@ def run_waves(
     max_waves: int = 3,
     decoding: str = "deterministic",
     graded: bool = True,
+    learn: Learner | None = None,
 ) -> WavesResult:
     """Run a first pass at ``first``, then up to ``max_waves`` waves on what it left.
 
@@ -305,6 +342,9 @@ def run_waves(
     graded : bool
         Whether ``correct`` is a grader's verdict the waves may use (True), or unknown
         until the end (False: only cut runs are rerun).
+    learn : callable, optional
+        ``learn(PassOutcome) -> (curves, spread) or None``, called after every pass but the
+        last: new predictions for the next wave (see :class:`PassOutcome`).
 
     Returns
     -------
@@ -348,8 +388,14 @@ def run_waves(
             i = int(np.argmax(got_used > caps))
             raise ValueError(f"`answer` used {int(got_used[i])} tokens at a cap of {int(caps[i])} (index {i})")
         passes.append(caps.copy())
-        used += np.where(ran, got_used, 0).astype(np.int64)
-        correct |= ran & got_correct.astype(bool)
+        this_used = np.where(ran, got_used, 0).astype(np.int64)
+        this_correct = ran & got_correct.astype(bool)
+        used += this_used
+        correct |= this_correct
         tried = np.where(ran, caps, tried)
         cut = np.where(ran, got_cut.astype(bool), cut)
+        if learn is not None and wave < rounds:
+            learnt = learn(PassOutcome(caps.copy(), this_correct if graded else None, this_used, ran & got_cut.astype(bool)))
+            if learnt is not None:
+                curves, spread = learnt
     return WavesResult(passes, correct, used, tried, total, committed)

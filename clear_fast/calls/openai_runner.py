@@ -41,7 +41,7 @@ from ..allocate import allocate
 from ..curves import SurgeCurves
 from ..levels import allocate_levels
 from ..uncertainty import allocate_uncertain
-from ..waves import next_wave
+from ..waves import Learner, PassOutcome, next_wave
 from ..runtime import Ledger, LedgerAPI
 from .providers import OPENAI_CAP_PARAMS, grants_to_requests, level_names
 
@@ -425,6 +425,7 @@ async def run_openai_waves(
     max_waves: int = 3,
     decoding: str = "deterministic",
     is_correct: Callable[[int, str | None], bool] | None = None,
+    learn: Learner | None = None,
     cap_param: str = "max_completion_tokens",
     max_concurrency: int = 8,
 ) -> OpenAIWavesResult:
@@ -452,6 +453,9 @@ async def run_openai_waves(
         ``is_correct(index, content) -> bool``, a grader: correct requests are never
         rerun, even when their answer was cut after it came. Without one, a request that
         finished under its cap is done and one cut at its cap is a candidate.
+    learn : callable, optional
+        ``learn(PassOutcome) -> (curves, spread) or None`` after each pass but the last: new
+        predictions for the next wave (e.g. a :class:`clear_fast.estimators.OutcomeLearner`).
 
     Returns
     -------
@@ -497,6 +501,7 @@ async def run_openai_waves(
             ledger=ledger,
         )
         passes.append(result)
+        this_correct = np.zeros(n, dtype=bool)
         for outcome in result.outcomes:
             if outcome.abandoned and latest[outcome.index] is not None:
                 continue
@@ -506,7 +511,18 @@ async def run_openai_waves(
             tried[outcome.index] = outcome.cap
             cut[outcome.index] = outcome.cut_off
             if is_correct is not None and is_correct(outcome.index, outcome.content):
-                correct[outcome.index] = True
+                correct[outcome.index] = this_correct[outcome.index] = True
+        if learn is not None and wave < rounds:
+            answered = np.array([not o.abandoned and o.error is None for o in result.outcomes], dtype=bool)
+            learnt = learn(PassOutcome(
+                caps=np.where(answered, [o.cap for o in result.outcomes], 0).astype(np.int64),
+                correct=this_correct if is_correct is not None else None,
+                tokens_used=np.array([o.output_tokens for o in result.outcomes], dtype=np.int64),
+                cut=answered & np.array([o.cut_off for o in result.outcomes], dtype=bool),
+            ))
+            if learnt is not None:
+                curves, spread = learnt
+                spreads = np.broadcast_to(np.asarray(spread, dtype=np.float64), (len(curves),))
     return OpenAIWavesResult(
         passes=passes,
         outcomes=[o if o is not None else RequestOutcome(i, 0, None) for i, o in enumerate(latest)],

@@ -9,12 +9,14 @@ Every predictor follows :class:`ThresholdPredictor`: ``predict(texts) -> (tau, s
 * :class:`SelfEstimatePredictor` — asks a chat model how many tokens a query needs.
 
 :class:`SolvabilityPredictor` predicts the other half of a query's curve: the chance
-that the model solves it at all (its ceiling), learnt from outcomes.
+that the model solves it at all (its ceiling), learnt from outcomes; an
+:class:`OutcomeLearner` feeds both predictors while a batch runs in waves.
 
 :func:`heldout_error` measures any of them.
 """
 
 from .constant import ConstantPrior
+from .outcomes import OutcomeLearner
 from .history import HistoryPredictor
 from .parsing import parse_token_estimate
 from .protocol import Observation, ThresholdPredictor, heldout_error
@@ -25,6 +27,7 @@ __all__ = [
     "ConstantPrior",
     "HistoryPredictor",
     "Observation",
+    "OutcomeLearner",
     "SelfEstimatePredictor",
     "SolvabilityPredictor",
     "ThresholdPredictor",

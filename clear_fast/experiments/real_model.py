@@ -13,7 +13,9 @@ The experiment of ``benchmarks/bench_real_model.py`` (and, smaller, of its test)
 4. at each budget, the held-out prompts under each policy: the caps go through
    :func:`clear_fast.calls.run_openai_batch` (or :func:`~clear_fast.calls.run_openai_waves`)
    to the server, every request body is recorded on the wire and checked against
-   its grant, and the replies are graded.
+   its grant, and the replies are graded. The policy that runs in waves learns
+   between passes: each pass's graded outcomes go to its predictors
+   (:class:`~clear_fast.estimators.OutcomeLearner`) before the next wave is planned.
 
 The oracle knows each held-out prompt's reply at a large cap (one reference run): a
 prompt it can solve needs as many tokens as the shortest prefix of that reply that
@@ -25,6 +27,7 @@ and has llama-cpp-python's ``/extras/tokenize`` route.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -202,7 +205,7 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
 
     from ..allocate import allocate
     from ..calls import run_openai_waves
-    from ..estimators import ConstantPrior, HistoryPredictor, SolvabilityPredictor
+    from ..estimators import ConstantPrior, HistoryPredictor, OutcomeLearner, SolvabilityPredictor
     from ..fit import FitWarning, fit_rollouts
     from ..uncertainty import allocate_uncertain
     from ..workloads.list_repeat import make_list_repeat_task
@@ -272,10 +275,12 @@ async def _experiment(base_url: str, settings: dict[str, Any], progress: Any) ->
             for policy in settings["policies"]:
                 progress(f"{policy} at {per_query} tokens per query")
                 if policy == "RiskAware+solvability+waves":
+                    # each pass's graded outcomes teach copies of the predictors (every budget starts afresh)
+                    learner = OutcomeLearner(fit, test.texts, copy.deepcopy(thresholds), copy.deepcopy(solvable))
                     waves = await run_openai_waves(
                         client, [_request(t) for t in test.texts], with_ceilings, budget, model=MODEL, spread=spread,
                         first=first_caps["RiskAware+solvability"], max_waves=settings["max_waves"],
-                        is_correct=test.is_correct, cap_param="max_tokens", max_concurrency=1,
+                        is_correct=test.is_correct, learn=learner, cap_param="max_tokens", max_concurrency=1,
                     )
                     for one_pass in waves.passes:
                         _require_answers(one_pass)

@@ -10,6 +10,7 @@ ESTIMATORS = {
     "ConstantPrior",
     "HistoryPredictor",
     "Observation",
+    "OutcomeLearner",
     "SelfEstimatePredictor",
     "SolvabilityPredictor",
     "ThresholdPredictor",

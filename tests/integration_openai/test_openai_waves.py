@@ -67,3 +67,37 @@ async def test_bad_wave_arguments(client, endpoint):
     with pytest.raises(ValueError, match="over the budget of 100"):
         await run_openai_waves(client, _prompts(), _curves(), 100, model="m", first=[50] * 6)
     assert endpoint.bodies == []
+
+
+async def test_each_pass_teaches_the_learner_and_its_curves_plan_the_next_wave(client, endpoint):
+    first = np.array([35, 45, 50, 65, 65, 45])  # the 2nd and 4th are cut; the first pass spends 285
+    seen = []
+
+    def learn(outcome):
+        seen.append(outcome)
+        # what the pass taught: the 2nd query is hopeless, the 4th needs about 118 tokens
+        ceilings = [0.9] * 6
+        ceilings[1] = 1e-6
+        return SurgeCurves([28.0, 40.0, 42.0, 118.0, 55.0, 38.0], np.array(ceilings) / 25.0, 1 / 5.0,
+                           form="cumulative"), 0.02
+
+    # 130 tokens left: enough for one rerun, the 2nd (cheap, as first predicted) or the 4th
+    result = await run_openai_waves(
+        client, _prompts(), _curves(), 415, model="m", spread=0.3, first=first, cap_param="max_tokens",
+        is_correct=lambda i, content: content == f"used {NEEDS[i]}", learn=learn, max_waves=1,
+    )
+    assert len(seen) == 1 and len(result.passes) == 2  # after every pass that a wave may follow
+    taught = seen[0]
+    assert taught.caps.tolist() == first.tolist()
+    assert taught.correct.tolist() == [True, False, True, False, True, True]
+    assert taught.cut.tolist() == [False, True, False, True, False, False]
+    assert taught.tokens_used.tolist() == [30, 45, 45, 65, 60, 40]
+    waved = {o.index: o.cap for o in result.passes[1].outcomes if not o.abandoned}
+    assert set(waved) == {3} and waved[3] >= 120  # the learnt curves decided the wave
+    assert result.answered_correctly.tolist() == [True, False, True, True, True, True] and result.spent <= 415
+    # without what the pass taught, the same leftover goes to the 2nd query, cheaper as first predicted
+    control = await run_openai_waves(
+        client, _prompts(), _curves(), 415, model="m", spread=0.3, first=first, cap_param="max_tokens",
+        is_correct=lambda i, content: content == f"used {NEEDS[i]}", max_waves=1,
+    )
+    assert 1 in {o.index for o in control.passes[1].outcomes if not o.abandoned}

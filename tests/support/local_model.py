@@ -52,8 +52,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_smollm2(log_path: Path, *, ready_within: float = 120.0) -> Iterator[str]:
+def serve_smollm2(log_path: Path, *, ready_within: float = 120.0, threads: int = 2) -> Iterator[str]:
     """Run the model server for the duration of the block; yields its base URL (``.../v1``).
+
+    ``threads`` is llama.cpp's ``--n_threads``. On cores shared with other work, 1 is
+    faster: every token's threads meet at a barrier, and a thread that waits for its
+    core stalls the others (11 against 5 tokens per second on two busy cores).
 
     Raises
     ------
@@ -67,7 +71,7 @@ def serve_smollm2(log_path: Path, *, ready_within: float = 120.0) -> Iterator[st
     port = free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL_ALIAS,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--seed", "0",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(threads), "--seed", "0",
     ]
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
