@@ -45,6 +45,10 @@ _ELEMENT = {
 }
 
 
+# distributions whose absence only hides an engine's entry point (extras `ray`, `dask`)
+OPTIONAL_ENGINES = {"ray", "dask", "distributed"}
+
+
 def _qualified(kind: type) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
@@ -58,7 +62,12 @@ def public_dataclasses() -> dict[str, type]:
     found = {}
     for namespace in namespaces:
         for name in getattr(namespace, "__all__", ()):
-            value = getattr(namespace, name)
+            try:
+                value = getattr(namespace, name)
+            except ModuleNotFoundError as missing:
+                # an optional engine's entry point (allocate_ray without ray installed): a function, not a result
+                assert missing.name in OPTIONAL_ENGINES, missing
+                continue
             if inspect.isclass(value) and dataclasses.is_dataclass(value):
                 found[_qualified(value)] = value
     return found
