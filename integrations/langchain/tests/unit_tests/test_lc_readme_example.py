@@ -121,11 +121,27 @@ def installed_by(names: set[str]) -> set[str]:
     return found
 
 
+def import_names_to_distributions() -> dict[str, list[str]]:
+    """Top-level import names and the distributions that provide them.
+
+    ``importlib.metadata.packages_distributions`` on Python 3.10 reads only
+    ``top_level.txt``, which wheels built by hatchling (langchain's) lack; 3.11
+    also infers the names from each distribution's files, as done here.
+    """
+    found: dict[str, list[str]] = {}
+    for dist in importlib.metadata.distributions():
+        declared = (dist.read_text("top_level.txt") or "").split()
+        inferred = {f.parts[0] if len(f.parts) > 1 else f.with_suffix("").name for f in dist.files or () if f.suffix == ".py"}
+        for name in declared or inferred:
+            found.setdefault(name, []).append(dist.metadata["Name"])
+    return found
+
+
 def test_the_install_line_installs_what_the_examples_import():
     (line,) = [line for line in section().splitlines() if line.startswith("pip install ")]
     named = {LOCAL_PATHS.get(word, normalised(word)) for word in line.split()[2:]}
     installed = installed_by(named)
-    providers = importlib.metadata.packages_distributions()
+    providers = import_names_to_distributions()
     imported = {
         module.split(".")[0]
         for example in examples()
