@@ -260,7 +260,10 @@ async def crowd(ledger, seed: int, span: float, tasks: int = 1000) -> dict[str, 
         loop.call_later(rng.random() * span, task.cancel)
     outcomes = await asyncio.gather(*running, return_exceptions=True)
     assert all(o is None or isinstance(o, asyncio.CancelledError) for o in outcomes)
-    assert sum(isinstance(o, asyncio.CancelledError) for o in outcomes) > tasks // 4
+    # Only the cancellations inside the block are sure to land (the others race the
+    # task's own progress, and a fast machine finishes many first), so only they are counted on.
+    inside = sum(moment == "inside" for moment in moments)
+    assert sum(isinstance(o, asyncio.CancelledError) for o in outcomes) >= inside
     return progress
 
 
