@@ -275,48 +275,47 @@ def _allocate_shared(curves: SurgeCurves, budget: int) -> tuple[NDArray[np.int64
     """The exact sort-and-scan solution when every query shares its parameters.
 
     The funded queries are the ``k`` easiest, so only the sorted threshold
-    values are needed (sorting values is cheaper than sorting indices); the
-    funded set is then read off by comparing with the ``k``-th threshold, and
-    only those ``k`` grants are rounded.
+    values are needed (sorting values is cheaper than sorting indices). The
+    kernel then finds ``k``, the common increment and the dual certificate
+    from the sorted values, and in one pass over the queries writes the funded
+    grants (those below the ``k``-th threshold) with the gain of one more
+    token each; the tokens flooring freed go to the largest gains.
     """
     form = curves.form_code
     a, beta = float(curves.scale[0]), float(curves.beta[0])
     tau_sorted = np.sort(curves.tau)
-    k, x = _kernel.kernel.shared_scan(form, tau_sorted, a, beta, float(budget))
-    prefix = np.empty(tau_sorted.shape[0] + 1)
-    prefix[0] = 0.0
-    np.cumsum(tau_sorted, out=prefix[1:])
-    price, bound = _kernel.kernel.shared_dual(form, tau_sorted, prefix, a, beta, float(budget))
-    del prefix
+    k, x, price, bound = _kernel.kernel.shared_solve(form, tau_sorted, a, beta, float(budget))
     tokens = np.zeros(len(curves), dtype=np.int64)
     if k == 0:
         return tokens, float(price), _shared_clearing(price), float(bound), 0.0
-    kth = tau_sorted[k - 1]
+    kth = float(tau_sorted[k - 1])
+    ties = k - int(np.searchsorted(tau_sorted, kth, side="left"))  # equal thresholds: identical queries
     del tau_sorted
-    funded = np.flatnonzero(curves.tau < kth)
-    ties = np.flatnonzero(curves.tau == kth)[: k - funded.shape[0]]  # equal thresholds: identical queries
-    funded = np.concatenate((funded, ties))
-    tau = curves.tau[funded]
-    grants = np.empty(k)
+    funded = np.empty(k, dtype=np.int64)
     gains = np.empty(k)
-    spent = _kernel.kernel.shared_round(form, tau, a, beta, x, grants, gains)
+    spent, value = _kernel.kernel.shared_grants(form, curves.tau, a, beta, x, kth, ties, tokens, funded, gains)
+    spent = int(spent)
     if spent > budget:  # raising grants to ceil(tau) overspent: the general rounding takes tokens back
+        tau = curves.tau[funded]
         rows = SurgeCurves._trusted(
             form=curves.form, tau=tau, alpha=np.full(k, curves.alpha[0]), beta=np.full(k, beta),
             weight=np.full(k, curves.weight[0]), min_tokens=np.zeros(k), max_tokens=np.full(k, np.inf),
         )
         grants = round_grants(rows, tau + x, budget, below_lower=True).astype(np.float64)
+        tokens[funded] = grants
+        spent = int(grants.sum())
+        value = float(_kernel.kernel.shared_value(form, tau, a, beta, grants))
     else:  # the tokens flooring freed go to the largest gains, one each
-        leftover = min(budget - int(spent), k)
+        leftover = min(budget - spent, k)
         if leftover > 0:
-            best = np.argpartition(-gains, leftover - 1)[:leftover]
-            grants[best[gains[best] > 0]] += 1
-    tokens[funded] = grants
-    values = float(_kernel.kernel.shared_value(form, tau, a, beta, grants))
-    if int(grants.sum()) < budget:  # (k grants, not n) tokens are left: more passes, or another query funded
-        tokens, values = finish_leftover(curves, tokens, budget, values)
-    return tokens, float(price), _shared_clearing(price), float(bound), values
-
+            cut = float(np.partition(gains, k - leftover)[k - leftover])  # the leftover-th largest gain
+            above = int(np.count_nonzero(gains > cut))
+            given, added = _kernel.kernel.shared_hand_out(gains, funded, cut, leftover - above, tokens)
+            spent += int(given)
+            value += added
+    if spent < budget:  # (k grants, not n) tokens are left: more passes, or another query funded
+        tokens, value = finish_leftover(curves, tokens, budget, float(value))
+    return tokens, float(price), _shared_clearing(price), float(bound), float(value)
 
 
 def _shared_clearing(price: float) -> ClearingKind:

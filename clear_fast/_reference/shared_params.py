@@ -25,8 +25,9 @@ def shared_scan(form, tau_sorted, a, beta, budget):
     """Best number ``k`` of easiest queries to fund and their common increment ``x``.
 
     With shared parameters the funded set is the ``k`` smallest thresholds and
-    each gets ``x = min(x_peak, (budget - sum of their tau) / k)``; scanning ``k``
-    with a running prefix sum finds the best in O(n). Returns ``(k, x)``.
+    each gets ``x = min(x_peak, (budget - sum of their tau) / k)``; scanning every
+    ``k`` with a running prefix sum finds the best in O(n), ties to the smallest
+    ``k``. (The kernel skips blocks of ``k`` that a bound rules out, for the same answer.)
     """
     best_value = 0.0
     best_k = 0
@@ -45,15 +46,83 @@ def shared_scan(form, tau_sorted, a, beta, budget):
     return best_k, best_x
 
 
-def shared_round(form, tau, a, beta, x, tokens_out, gains_out):
-    """Whole grants ``floor(tau + x)`` (at least ``ceil(tau)``) and the gain of one more token; returns their sum."""
-    total = 0.0
+def shared_solve(form, tau_sorted, a, beta, budget):
+    """The continuous solution and its certificate: ``(k, x, price, bound)``.
+
+    ``k`` easiest queries funded, each ``x`` tokens past its threshold (the scan
+    over ``k``); ``price`` minimises the dual function and ``bound`` is its value
+    there, an upper bound on any allocation's utility.
+    """
+    k, x = shared_scan(form, tau_sorted, a, beta, budget)
+    prefix_tau = [0.0]
+    for t in tau_sorted:  # a running sum, as the kernel adds them
+        prefix_tau.append(prefix_tau[-1] + t)
+    price, bound = shared_dual(form, tau_sorted, prefix_tau, a, beta, budget)
+    return k, x, price, bound
+
+
+def utility_and_gain(form, a, beta, after_one, one_less, d):
+    """Utility ``d >= 0`` tokens past the threshold and what one more token adds, from one exp.
+
+    ``after_one = exp(-beta)``, ``one_less = -expm1(-beta)``. Surge:
+    ``u(d) = a d e^(-beta d)``, so ``u(d+1) - u(d) = a e^(-beta d) (e^-beta - d (1 - e^-beta))``.
+    Cumulative: ``u(d) = a / beta^2 (1 - e^-y (1 + y))`` with ``y = beta d``, so
+    ``u(d+1) - u(d) = a / beta^2 e^-y ((1 + y)(1 - e^-beta) - beta e^-beta)``.
+    """
+    if form == SURGE:
+        e = math.exp(-beta * d)
+        return a * d * e, a * e * (after_one - d * one_less)
+    y = beta * d
+    e = math.exp(-y)
+    scale = a / (beta * beta)
+    gain = scale * e * ((1.0 + y) * one_less - beta * after_one)
+    if y < 0.5:  # 1 - e^-y loses digits to cancellation here
+        return scale * (-math.expm1(-y) - y * e), gain
+    return scale * (1.0 - e * (1.0 + y)), gain
+
+
+def shared_grants(form, tau, a, beta, x, kth, ties, tokens_out, funded_out, gains_out):
+    """Whole grants of the funded queries, written into ``tokens_out``; ``(spent, utility)``.
+
+    Funded: every query with ``tau < kth`` and the first ``ties`` with
+    ``tau == kth``, listed in ``funded_out``. Each gets ``floor(tau + x)``
+    tokens (at least ``ceil(tau)``); ``gains_out`` holds what one more token
+    would add to each.
+    """
+    after_one, one_less = math.exp(-beta), -math.expm1(-beta)
+    spent = total = 0.0
+    j = 0
     for i in range(len(tau)):
-        t = max(float(math.floor(tau[i] + x + 1e-9)), float(math.ceil(tau[i])))
-        tokens_out[i] = t
-        total += t
-        gains_out[i] = utility_past_threshold(form, a, beta, t + 1.0 - tau[i]) - utility_past_threshold(form, a, beta, t - tau[i])
-    return total
+        if tau[i] > kth or (tau[i] == kth and ties <= 0):
+            continue
+        if tau[i] == kth:
+            ties -= 1
+        grant = max(float(math.floor(tau[i] + x + 1e-9)), float(math.ceil(tau[i])))
+        tokens_out[i] = int(grant)
+        funded_out[j] = i
+        spent += grant
+        value, gains_out[j] = utility_and_gain(form, a, beta, after_one, one_less, grant - tau[i])
+        total += value
+        j += 1
+    return spent, total
+
+
+def shared_hand_out(gains, funded, cut, ties, tokens):
+    """One more token to each funded query whose gain is above ``cut``, and to the first ``ties`` at it.
+
+    Only positive gains take a token. Returns ``(given, added)``.
+    """
+    given, added = 0, 0.0
+    for j in range(len(gains)):
+        if gains[j] < cut or (gains[j] == cut and ties <= 0):
+            continue
+        if gains[j] == cut:
+            ties -= 1
+        if gains[j] > 0.0:
+            tokens[funded[j]] += 1
+            given += 1
+            added += gains[j]
+    return given, added
 
 
 def shared_value(form, tau, a, beta, tokens):

@@ -13,9 +13,9 @@ from .effort_levels import level_hulls as level_hulls
 from .lambert import lambert_w as lambert_w
 from .market import ClearingKind as ClearingKind
 from .market import clear_price as clear_price
-from .shared_params import shared_dual as shared_dual
-from .shared_params import shared_round as shared_round
-from .shared_params import shared_scan as shared_scan
+from .shared_params import shared_grants as shared_grants
+from .shared_params import shared_hand_out as shared_hand_out
+from .shared_params import shared_solve as shared_solve
 from .shared_params import shared_value as shared_value
 
 __all__ = [
@@ -29,9 +29,9 @@ __all__ = [
     "level_greedy",
     "level_hulls",
     "level_search",
-    "shared_dual",
-    "shared_round",
-    "shared_scan",
+    "shared_grants",
+    "shared_hand_out",
+    "shared_solve",
     "shared_value",
     "token_search",
     "unit_gains",

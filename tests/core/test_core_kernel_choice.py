@@ -99,7 +99,7 @@ def test_the_chosen_kernel_is_what_every_caller_runs(pure_python, chosen, other)
     assert report["kernel_modules"] == sorted([chosen] + [f"{chosen}.{module}" for module in KERNEL_MODULES])
     assert not any(module.startswith(other) for module in report["kernel_modules"])
     calls = report["calls"]
-    assert "clear_fast.allocate" in calls["clear_price"] and "clear_fast.allocate" in calls["shared_scan"]
+    assert "clear_fast.allocate" in calls["clear_price"] and "clear_fast.allocate" in calls["shared_solve"]
     assert "clear_fast.pricing" in calls["breakeven"] and "clear_fast.pricing" in calls["demand"]
     assert "clear_fast.levels" in calls["level_hulls"] and "clear_fast.levels" in calls["level_greedy"]
     assert "clear_fast._rounding" in calls["floor_grants"] and "clear_fast._rounding" in calls["unit_gains"]

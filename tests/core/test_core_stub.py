@@ -27,7 +27,7 @@ def test_stub_matches_the_compiled_kernel():
     "name",
     [
         "lambert_w", "utility", "breakeven", "demand", "clear_price",
-        "shared_scan", "shared_dual", "shared_round", "shared_value", "unit_gains", "floor_grants", "level_hulls",
+        "shared_solve", "shared_grants", "shared_hand_out", "shared_value", "unit_gains", "floor_grants", "level_hulls",
         "level_greedy", "token_search", "level_search",
     ],
 )
