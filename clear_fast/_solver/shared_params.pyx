@@ -44,10 +44,10 @@ cdef void fill_block_sums(const double[::1] tau_sorted, double* block_sums) noex
             total += tau_sorted[i]
 
 
-cdef inline double value_of_first(int form, double a, double beta, double budget, double x_peak, double prefix,
-                                  Py_ssize_t k, double* x) noexcept nogil:
-    """Utility of funding the ``k`` easiest queries (their thresholds sum to ``prefix``); ``x`` gets their increment."""
-    x[0] = (budget - prefix) / k
+cdef inline double value_of_first(int form, double a, double beta, double x_peak, double remaining, Py_ssize_t k,
+                                  double* x) noexcept nogil:
+    """Utility of funding the ``k`` easiest queries with ``remaining`` tokens past their thresholds; ``x`` gets their increment."""
+    x[0] = remaining / k
     if x[0] > x_peak:
         x[0] = x_peak
     return k * utility_past_threshold(form, a, beta, x[0])
@@ -66,41 +66,32 @@ cdef void scan(int form, const double[::1] tau_sorted, const double* block_sums,
     funding ``k`` or more is worth at most ``steepest`` times the tokens left
     past the thresholds. Ties go to the smallest ``k``, as a scan of every ``k``.
     """
-    cdef Py_ssize_t n = tau_sorted.shape[0], j, k, first, last
+    cdef Py_ssize_t n = tau_sorted.shape[0], blocks = (n + BLOCK - 1) // BLOCK, j, k, last
     cdef double x_peak = 1.0 / beta if form == SURGE else INFINITY
     cdef double steepest = (a if form == SURGE else a / (beta * E)) * MARGIN
-    cdef double sampled = 0.0, value, x, prefix, remaining
+    cdef double sampled = 0.0, best_value = 0.0, first_value, value, x, prefix, remaining
     best_k[0] = 0
     best_x[0] = 0.0
-    for j in range(n // BLOCK + 1):
-        first = j * BLOCK + 1
-        if first > n:
-            break
-        prefix = block_sums[j] + tau_sorted[first - 1]
-        remaining = budget - prefix
+    for j in range(blocks):
+        remaining = budget - (block_sums[j] + tau_sorted[j * BLOCK])  # past the thresholds of the block's first k
         if remaining <= 0.0 or remaining * steepest < sampled:
             break
-        value = value_of_first(form, a, beta, budget, x_peak, prefix, first, &x)
-        if value > sampled:
-            sampled = value
-    cdef double best_value = 0.0
-    for j in range(n // BLOCK + 1):
-        first = j * BLOCK + 1
-        if first > n:
-            break
-        prefix = block_sums[j] + tau_sorted[first - 1]
-        remaining = budget - prefix
+        sampled = max(sampled, value_of_first(form, a, beta, x_peak, remaining, j * BLOCK + 1, &x))
+    for j in range(blocks):
+        remaining = budget - (block_sums[j] + tau_sorted[j * BLOCK])
         if remaining <= 0.0 or remaining * steepest < best_value:
             break
         last = min((j + 1) * BLOCK, n)
-        if last * utility_past_threshold(form, a, beta, min(x_peak, remaining / first)) * MARGIN < sampled:
+        first_value = value_of_first(form, a, beta, x_peak, remaining, j * BLOCK + 1, &x)
+        if first_value / (j * BLOCK + 1) * last * MARGIN < sampled:  # the block's bound
             continue
         prefix = block_sums[j]
-        for k in range(first, last + 1):
+        for k in range(j * BLOCK + 1, last + 1):
             prefix += tau_sorted[k - 1]
-            if budget - prefix <= 0.0:
+            remaining = budget - prefix
+            if remaining <= 0.0:
                 break
-            value = value_of_first(form, a, beta, budget, x_peak, prefix, k, &x)
+            value = value_of_first(form, a, beta, x_peak, remaining, k, &x)
             if value > best_value:
                 best_value = value
                 best_k[0] = k
@@ -224,28 +215,34 @@ def shared_grants(int form, const double[::1] tau, double a, double beta, double
     """Whole grants of the funded queries, written into ``tokens_out``; ``(spent, utility)``.
 
     Funded: every query with ``tau < kth`` and the first ``ties`` with
-    ``tau == kth``, listed in ``funded_out``. Each gets ``floor(tau + x)``
-    tokens (at least ``ceil(tau)``); ``gains_out`` holds what one more token
-    would add to each.
+    ``tau == kth``, listed in ``funded_out``. Each gets ``floor(tau + x)`` tokens (at least ``ceil(tau)``);
+    ``gains_out`` holds what one more token would add to each.
     """
-    cdef Py_ssize_t i, j = 0, n = tau.shape[0]
+    cdef Py_ssize_t i, j = 0, n = tau.shape[0], k = gains_out.shape[0]
+    cdef int take, tie
     cdef double grant, spent = 0.0, total = 0.0, gain
     cdef double after_one = exp(-beta), one_less = -expm1(-beta)
     with nogil:
+        # Which queries are funded is a coin toss per query to the branch predictor, so the list
+        # is written without branches (every index, kept or overwritten by the next), and the
+        # costly part runs over it afterwards.
         for i in range(n):
-            if tau[i] > kth or (tau[i] == kth and ties <= 0):
-                continue
-            if tau[i] == kth:
-                ties -= 1
+            if j == k:
+                break
+            tie = tau[i] == kth
+            take = (tau[i] < kth) | (tie & (ties > 0))
+            ties -= tie & take
+            funded_out[j] = i
+            j += take
+        for j in range(k):
+            i = funded_out[j]
             grant = floor(tau[i] + x + 1e-9)
             if grant < ceil(tau[i]):
                 grant = ceil(tau[i])
             tokens_out[i] = <int64_t> grant
-            funded_out[j] = i
             spent += grant
             total += utility_and_gain(form, a, beta, after_one, one_less, grant - tau[i], &gain)
             gains_out[j] = gain
-            j += 1
     return spent, total
 
 
