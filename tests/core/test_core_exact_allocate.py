@@ -95,6 +95,27 @@ def test_small_scarce_batches_reach_the_whole_token_optimum(n, per_query, form, 
     assert result.tolerance == pytest.approx(max(1e-3 * result.utility, result.shadow_price))
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 40),
+    per_query=st.integers(10, 800),
+    form=st.sampled_from(["surge", "cumulative"]),
+    share=st.floats(0.05, 1.0),
+    rtol=st.sampled_from([1e-3, 0.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_shared_parameters_reach_the_whole_token_optimum(n, per_query, form, share, rtol, seed):
+    """The paper's case (one peak and width for all, no bounds) takes the sort-and-scan path; it is exact too."""
+    per_query = max(10, min(per_query, 1600 // n))
+    rng = np.random.default_rng(seed)
+    mixed = scarce_curves(rng, n, per_query, form, caps=False, weights=False, minimums=False)
+    curves = cf.SurgeCurves.from_peak(mixed.tau, rng.uniform(0.1, 1.0), rng.uniform(0.2, 3.0) * per_query, form=form)
+    assert curves.is_shared
+    budget = max(1, int(share * n * per_query))
+    result = cf.allocate(curves, budget, rtol=rtol)
+    assert_optimal(curves, result, budget, integer_optimum(curves, budget))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(1, 12),
