@@ -30,19 +30,15 @@ def sorted_thresholds(draw):
     width = draw(st.sampled_from([0.5, 20.0, 200.0]))
     form = draw(st.sampled_from(["surge", "cumulative"]))
     per_query = draw(st.sampled_from([0.5, 5.0, 60.0, 300.0, 3000.0]))
-    return form, np.sort(tau), width, float(max(1, round(per_query * n)))  # allocate passes budget >= 1
-
-
-def parameters(form, width):
-    curves = cf.SurgeCurves.from_peak([0.0], 0.8, width, form=form)
-    return FORMS[form], float(curves.scale[0]), float(curves.beta[0])
+    shape = cf.SurgeCurves.from_peak([0.0], 0.8, width, form=form)  # the kernel's a and beta for this peak and width
+    budget = float(max(1, round(per_query * n)))  # allocate passes budget >= 1
+    return FORMS[form], np.sort(tau), float(shape.scale[0]), float(shape.beta[0]), budget
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sorted_thresholds())
 def test_the_blocked_scan_finds_the_twins_k_and_x_exactly(case):
-    form, tau_sorted, width, budget = case
-    code, a, beta = parameters(form, width)
+    code, tau_sorted, a, beta, budget = case
     k, x, price, bound = _solver.shared_solve(code, tau_sorted, a, beta, budget)
     k_twin, x_twin, price_twin, bound_twin = _reference.shared_solve(code, list(tau_sorted), a, beta, budget)
     assert (k, x) == (k_twin, x_twin)  # the same sums in the same order: bit for bit
@@ -54,8 +50,7 @@ def test_the_blocked_scan_finds_the_twins_k_and_x_exactly(case):
 @given(sorted_thresholds())
 def test_the_scan_is_the_best_k_of_every_k(case):
     """An independent scan: every k's value with NumPy, no bounds, no blocks."""
-    form, tau_sorted, width, budget = case
-    code, a, beta = parameters(form, width)
+    code, tau_sorted, a, beta, budget = case
     k, x, _, bound = _solver.shared_solve(code, tau_sorted, a, beta, budget)
     counts = np.arange(1, tau_sorted.shape[0] + 1)
     remaining = budget - np.cumsum(tau_sorted)
@@ -77,8 +72,7 @@ def test_the_scan_is_the_best_k_of_every_k(case):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sorted_thresholds(), st.integers(0, 2**32 - 1))
 def test_grants_and_hand_out_match_the_twin(case, seed):
-    form, tau_sorted, width, budget = case
-    code, a, beta = parameters(form, width)
+    code, tau_sorted, a, beta, budget = case
     k, x, _, _ = _solver.shared_solve(code, tau_sorted, a, beta, budget)
     if k == 0:
         return
