@@ -92,7 +92,7 @@ def best_grant_slope(form, tau, a, beta, lower, upper, lam, b):
         w = cumulative_root(lam, beta, a)
     if w == -1.0:
         return 0.0
-    return -w / (lam * beta * (1.0 + w))
+    return -(w / lam) / (beta * (1.0 + w))  # (w / lam first: lam * beta can underflow to 0)
 
 
 def tangent_point(form, tau, beta):

@@ -64,7 +64,7 @@ cdef inline double best_grant(int form, double tau, double a, double beta, doubl
     elif grant >= upper:
         grant = upper
     elif lam > 0.0 and w != -1.0:
-        slope[0] = -w / (lam * beta * (1.0 + w))
+        slope[0] = -(w / lam) / (beta * (1.0 + w))  # (w / lam first: lam * beta can underflow to 0)
     if form == CUMULATIVE and grant > lower:
         # the left end wins only when worth funding at this price (see the twin for why)
         surplus_lower = utility_at(form, tau, a, beta, lower) - lam * lower

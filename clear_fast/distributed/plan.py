@@ -119,7 +119,7 @@ def demand_curvatures(curves: SurgeCurves, grants: NDArray[np.float64], price: f
     beta = curves.beta[interior]
     w = 1.0 - beta * x if curves.form == "surge" else -beta * x
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(w != -1.0, -w / (price * beta * (1.0 + w)), 0.0)
+        slope = np.where(w != -1.0, -(w / price) / (beta * (1.0 + w)), 0.0)  # as the kernel's best_grant
         r = -slope * price * beta
         out[interior] = np.where(slope < 0.0, -slope * r * (2.0 - r) / price, 0.0)
     return out

@@ -113,6 +113,15 @@ def test_a_subnormal_price_gives_a_finite_grant(kernel):
     assert 740 < grant[0] < 760
 
 
+def test_a_subnormal_price_on_the_surge_gives_the_twins_grant():
+    # At price 5e-324, lam * beta underflowed to 0 in the grant's slope (a division by zero the
+    # bounds-checked debug build raises on); the slope now divides w by lam first.
+    curves = cf.SurgeCurves(tau=[0.0, 0.0], alpha=1.35914091, beta=0.5)
+    compiled = run_with(_solver, cf.best_response, curves, 5e-324)
+    np.testing.assert_array_equal(compiled, run_with(_reference, cf.best_response, curves, 5e-324))
+    assert np.all(compiled == 2)  # the surge's peak, 1 / beta past the threshold
+
+
 @settings(max_examples=200, deadline=None)
 @given(instances(), st.floats(0, 1))
 def test_pricing_matches_the_twin(instance, fraction):
