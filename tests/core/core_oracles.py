@@ -1,4 +1,4 @@
-"""Shared helpers of the core tests: random instances and exact oracles."""
+"""Shared helpers of the core tests: random instances, exact oracles, and running on one kernel."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ import itertools
 import numpy as np
 
 import clear_fast as cf
+from clear_fast import _kernel
+
+
+def run_with(kernel, function, *args):
+    """Call a public function with the given kernel package behind every caller (rounding included)."""
+    saved = _kernel.kernel
+    _kernel.kernel = kernel
+    try:
+        return function(*args)
+    finally:
+        _kernel.kernel = saved
 
 
 def random_curves(rng: np.random.Generator, n: int, *, form: str, bounds: bool = True, weights: bool = True):

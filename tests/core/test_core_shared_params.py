@@ -14,7 +14,7 @@ import clear_fast as cf
 from clear_fast import _reference, _solver
 from clear_fast._reference.curve import SURGE
 
-from test_core_twin import run_with
+from core_oracles import run_with
 
 FORMS = {"surge": 0, "cumulative": 1}
 

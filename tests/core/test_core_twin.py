@@ -6,17 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clear_fast as cf
-from clear_fast import _kernel, _reference, _solver
-
-
-def run_with(kernel, function, *args):
-    """Call a public function with the given kernel package behind every caller (rounding included)."""
-    saved = _kernel.kernel
-    _kernel.kernel = kernel
-    try:
-        return function(*args)
-    finally:
-        _kernel.kernel = saved
+from clear_fast import _reference, _solver
+from core_oracles import run_with
 
 
 positive = st.floats(min_value=1e-3, max_value=1e3)
